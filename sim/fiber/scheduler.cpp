@@ -1,0 +1,262 @@
+#include "sim/fiber/scheduler.h"
+
+#include <algorithm>
+#include <boost/context/fiber.hpp>
+#include <exception>
+
+#include "sim/runtime/assert.h"
+
+namespace ctx = boost::context;
+
+namespace tern::fiber {
+
+struct Task::Impl {
+  ctx::fiber fiber;   // the task's own context (valid while it is suspended)
+  ctx::fiber caller;  // the context that resumed it (valid while it runs)
+  TimerId park_timer;
+};
+
+Task::Task(Scheduler& s, uint64_t id, uint32_t group, std::string name,
+           std::function<void()> body)
+    : sched_(s),
+      id_(id),
+      group_(group),
+      name_(std::move(name)),
+      body_(std::move(body)),
+      impl_(std::make_unique<Impl>()),
+      joiners_(s.facade()) {}
+
+Task::~Task() {
+  // A task is destroyed only once finished or unwound; never with a live stack.
+  TERN_ASSERT(!impl_->fiber, "task '{}' destroyed with a live fiber", name_);
+}
+
+void Task::cancel() {
+  if (state_ == TaskState::finished) return;
+  cancelled_ = true;
+  if (state_ == TaskState::parked) sched_.unpark(this, Wake::cancelled);
+}
+
+Status Task::join(Deadline deadline) {
+  TERN_ASSERT(sched_.current() != this, "task '{}' joins itself", name_);
+  while (state_ != TaskState::finished) {
+    Wake w = joiners_.wait(deadline);
+    if (state_ == TaskState::finished) break;
+    if (w == Wake::timed_out) return Errc::timed_out;
+    if (w == Wake::cancelled) return Errc::cancelled;
+  }
+  return {};
+}
+
+Scheduler::Scheduler(Tasks& facade, size_t stack_bytes)
+    : facade_(facade), stack_bytes_(stack_bytes) {}
+
+Scheduler::~Scheduler() {
+  // Unwind whatever is left, newest first, so no destructor on a fiber stack is skipped.
+  std::vector<uint32_t> groups;
+  for (auto& [id, t] : tasks_) groups.push_back(t->group_);
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  for (auto it = groups.rbegin(); it != groups.rend(); ++it) kill_group(*it);
+  TERN_ASSERT(tasks_.empty());
+}
+
+std::shared_ptr<Task> Scheduler::spawn(uint32_t group, std::string name,
+                                       std::function<void()> body) {
+  auto task = std::make_shared<Task>(*this, next_task_id_++, group, std::move(name),
+                                     std::move(body));
+  Task* t = task.get();
+  t->impl_->fiber = ctx::fiber(
+      std::allocator_arg, ctx::fixedsize_stack(stack_bytes_), [t](ctx::fiber&& caller) {
+        t->impl_->caller = std::move(caller);
+        try {
+          t->body_();
+        } catch (const ctx::detail::forced_unwind&) {
+          throw;  // a crash unwinding this fiber: let Boost.Context finish it
+        } catch (const std::exception& e) {
+          TERN_UNREACHABLE("task '{}' let an exception escape: {}", t->name_, e.what());
+        }
+        t->body_ = nullptr;  // free the captures while the stack is still ours
+        t->state_ = TaskState::finished;
+        t->joiners_.notify_all();
+        return std::move(t->impl_->caller);
+      });
+  tasks_.emplace(t->id_, task);
+  runnable_.push_back(t);
+  return task;
+}
+
+void Scheduler::resume(Task* t) {
+  TERN_ASSERT(t->state_ == TaskState::runnable);
+  Task* prev = current_;
+  current_ = t;
+  t->state_ = TaskState::running;
+  ++switches_;
+  t->impl_->fiber = std::move(t->impl_->fiber).resume();
+  current_ = prev;
+  if (t->state_ == TaskState::finished) finished(t);
+}
+
+void Scheduler::finished(Task* t) {
+  TERN_ASSERT(!t->impl_->fiber);
+  auto it = tasks_.find(t->id_);
+  TERN_ASSERT(it != tasks_.end());
+  tasks_.erase(it);
+}
+
+bool Scheduler::run_one() {
+  while (!runnable_.empty()) {
+    Task* t = runnable_.front();
+    runnable_.pop_front();
+    TERN_ASSERT(t->state_ == TaskState::runnable, "task '{}' queued twice", t->name_);
+    resume(t);
+    return true;
+  }
+  return false;
+}
+
+void Scheduler::run_runnable() {
+  while (run_one()) {
+  }
+}
+
+void Scheduler::yield() {
+  Task* t = current_;
+  TERN_ASSERT(t != nullptr, "yield outside a task");
+  if (t->unwinding_) return;
+  t->state_ = TaskState::runnable;
+  runnable_.push_back(t);
+  t->impl_->caller = std::move(t->impl_->caller).resume();
+}
+
+Wake Scheduler::park(Deadline deadline) {
+  Task* t = current_;
+  TERN_ASSERT(t != nullptr, "park outside a task");
+  // A fiber being unwound by a crash cannot wait for anything: its node is gone.
+  if (t->unwinding_ || t->cancelled_) return Wake::cancelled;
+  t->state_ = TaskState::parked;
+  t->wake_ = Wake::notified;
+  ++t->park_gen_;
+  if (!deadline.is_never()) {
+    // Two words of capture: fits std::function's small buffer, so no allocation per park.
+    t->impl_->park_timer = add_timer(deadline, [t, gen = t->park_gen_] {
+      if (t->state_ == TaskState::parked && t->park_gen_ == gen)
+        t->sched_.unpark(t, Wake::timed_out);
+    });
+  }
+  t->impl_->caller = std::move(t->impl_->caller).resume();
+  if (t->impl_->park_timer.valid()) {
+    cancel_timer(t->impl_->park_timer);
+    t->impl_->park_timer = {};
+  }
+  return t->wake_;
+}
+
+void Scheduler::unpark(Task* t, Wake reason) {
+  if (t->state_ != TaskState::parked || t->unwinding_) return;
+  t->state_ = TaskState::runnable;
+  t->wake_ = reason;
+  runnable_.push_back(t);
+}
+
+TimerId Scheduler::add_timer(Instant deadline, std::function<void()> fn) {
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  const uint64_t seq = ++timer_seq_;
+  slots_[slot].fn = std::move(fn);
+  slots_[slot].seq = seq;
+  slots_[slot].live = true;
+  heap_.push_back({deadline, seq, slot});
+  std::push_heap(heap_.begin(), heap_.end(), HeapLater{});
+  return {slot, seq};
+}
+
+void Scheduler::cancel_timer(TimerId id) {
+  if (!id.valid()) return;
+  TimerSlot& s = slots_[id.slot];
+  // The heap entry stays until it reaches the top; the slot is freed then.
+  if (s.live && s.seq == id.seq) {
+    s.live = false;
+    s.fn = nullptr;
+  }
+}
+
+void Scheduler::drop_dead_timers() {
+  while (!heap_.empty()) {
+    const HeapEntry& top = heap_.front();
+    TimerSlot& s = slots_[top.slot];
+    if (s.live && s.seq == top.seq) return;
+    const uint32_t slot = top.slot;
+    const bool slot_done = s.seq == top.seq;  // this entry was the slot's owner
+    std::pop_heap(heap_.begin(), heap_.end(), HeapLater{});
+    heap_.pop_back();
+    if (slot_done) free_slots_.push_back(slot);
+  }
+}
+
+Instant Scheduler::next_deadline() {
+  drop_dead_timers();
+  return heap_.empty() ? Instant::never() : heap_.front().deadline;
+}
+
+bool Scheduler::fire_next_timer(Instant now) {
+  drop_dead_timers();
+  if (heap_.empty() || heap_.front().deadline > now) return false;
+  const uint32_t slot = heap_.front().slot;
+  std::pop_heap(heap_.begin(), heap_.end(), HeapLater{});
+  heap_.pop_back();
+  std::function<void()> fn = std::move(slots_[slot].fn);
+  slots_[slot].fn = nullptr;
+  slots_[slot].live = false;
+  free_slots_.push_back(slot);
+  if (fn) fn();
+  return true;
+}
+
+size_t Scheduler::live_tasks(uint32_t group) const {
+  size_t n = 0;
+  for (const auto& [id, t] : tasks_) n += t->group_ == group;
+  return n;
+}
+
+void Scheduler::kill_group(uint32_t group) {
+  TERN_ASSERT(current_ == nullptr || current_->group_ != group,
+              "a node cannot crash itself from inside");
+  // Loop: a destructor run by the unwinding may (rarely) spawn a task in the same group.
+  while (true) {
+    std::vector<std::shared_ptr<Task>> victims;
+    for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it)
+      if (it->second->group_ == group) victims.push_back(it->second);
+    if (victims.empty()) break;
+    // Mark all first, so destructors on one stack cannot requeue another victim.
+    for (auto& v : victims) v->unwinding_ = true;
+    std::erase_if(runnable_, [group](Task* t) { return t->group_ == group; });
+    for (auto& v : victims) {
+      Task* t = v.get();
+      if (t->impl_->park_timer.valid()) {
+        cancel_timer(t->impl_->park_timer);
+        t->impl_->park_timer = {};
+      }
+      Task* prev = current_;
+      current_ = t;
+      if (t->impl_->fiber) {
+        ctx::fiber doomed = std::move(t->impl_->fiber);
+        // Destroying a suspended fiber resumes it with forced_unwind: every destructor runs.
+      }
+      t->body_ = nullptr;
+      current_ = prev;
+      t->state_ = TaskState::finished;
+      t->joiners_.notify_all();
+      tasks_.erase(t->id_);
+    }
+  }
+  TERN_ASSERT(live_tasks(group) == 0);
+}
+
+}  // namespace tern::fiber

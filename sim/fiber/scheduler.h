@@ -1,0 +1,137 @@
+#pragma once
+// Fibers and the FIFO run queue shared by both worlds. A Scheduler owns tasks (Boost.Context
+// fibers), runs the runnable ones in FIFO order and keeps timers in a heap ordered by
+// (deadline, sequence). It does not know what time it is: the world that drives it (virtual
+// time in sim/simulated, CLOCK_MONOTONIC in sim/real) asks for the next deadline and fires
+// timers when their time has come.
+//
+// Each task belongs to a group (a simulated node). kill_group() unwinds every fiber of a group
+// newest first, running the destructors on their stacks: a crash that leaks nothing.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/runtime/sync/wait_queue.h"
+#include "sim/runtime/task.h"
+
+namespace tern::fiber {
+
+class Scheduler;
+
+struct TimerId {
+  uint32_t slot = UINT32_MAX;
+  uint64_t seq = 0;
+  bool valid() const { return slot != UINT32_MAX; }
+};
+
+class Task;
+
+class Scheduler {
+ public:
+  // stack_bytes: each fiber's stack. Broker code is shallow; 256 KiB leaves ample room.
+  explicit Scheduler(Tasks& facade, size_t stack_bytes = 256 * 1024);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  std::shared_ptr<Task> spawn(uint32_t group, std::string name, std::function<void()> body);
+  Task* current() const { return current_; }
+  void yield();
+  Wake park(Deadline deadline);
+  void unpark(Task* task, Wake reason);
+
+  TimerId add_timer(Instant deadline, std::function<void()> fn);
+  void cancel_timer(TimerId id);
+  // The earliest pending timer, or never() if there is none.
+  Instant next_deadline();
+  // Fires the earliest timer if its deadline is <= now. Returns whether one fired.
+  bool fire_next_timer(Instant now);
+
+  bool has_runnable() const { return !runnable_.empty(); }
+  // Runs runnable tasks in FIFO order until none is left.
+  void run_runnable();
+  // Runs one runnable task; false if there was none.
+  bool run_one();
+
+  // Unwinds and destroys every task of a group, newest first. Must not be called from a task
+  // of that group.
+  void kill_group(uint32_t group);
+  size_t live_tasks() const { return tasks_.size(); }
+  size_t live_tasks(uint32_t group) const;
+  uint64_t switches() const { return switches_; }
+  Tasks& facade() const { return facade_; }
+
+ private:
+  friend class Task;
+  struct HeapEntry {
+    Instant deadline;
+    uint64_t seq;
+    uint32_t slot;
+  };
+  struct HeapLater {
+    bool operator()(const HeapEntry& a, const HeapEntry& b) const {
+      return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
+    }
+  };
+  struct TimerSlot {
+    std::function<void()> fn;
+    uint64_t seq = 0;
+    bool live = false;
+  };
+  void resume(Task* task);
+  void finished(Task* task);
+  void drop_dead_timers();
+
+  Tasks& facade_;
+  size_t stack_bytes_;
+  Task* current_ = nullptr;
+  std::deque<Task*> runnable_;
+  // Ordered by id, so kill_group unwinds in a defined (newest first) order.
+  std::map<uint64_t, std::shared_ptr<Task>> tasks_;
+  uint64_t next_task_id_ = 1;
+  std::vector<HeapEntry> heap_;
+  std::vector<TimerSlot> slots_;
+  std::vector<uint32_t> free_slots_;
+  uint64_t timer_seq_ = 0;
+  uint64_t switches_ = 0;
+  std::vector<std::shared_ptr<Task>> graveyard_;  // finished tasks freed outside their stack
+};
+
+enum class TaskState : uint8_t { runnable, running, parked, finished };
+
+class Task final : public TaskControl {
+ public:
+  Task(Scheduler& s, uint64_t id, uint32_t group, std::string name, std::function<void()> body);
+  ~Task() override;
+  uint64_t id() const override { return id_; }
+  const std::string& name() const override { return name_; }
+  bool done() const override { return state_ == TaskState::finished; }
+  void cancel() override;
+  Status join(Deadline deadline) override;
+  uint32_t group() const { return group_; }
+  TaskState state() const { return state_; }
+  bool cancelled() const { return cancelled_; }
+
+ private:
+  friend class Scheduler;
+  struct Impl;
+  Scheduler& sched_;
+  uint64_t id_;
+  uint32_t group_;
+  std::string name_;
+  std::function<void()> body_;
+  std::unique_ptr<Impl> impl_;  // the Boost.Context fibers; kept out of this header
+  TaskState state_ = TaskState::runnable;
+  Wake wake_ = Wake::notified;
+  bool cancelled_ = false;
+  bool unwinding_ = false;
+  uint64_t park_gen_ = 0;
+  WaitQueue joiners_;
+};
+
+}  // namespace tern::fiber

@@ -1,0 +1,62 @@
+#include "sim/trace/trace_log.h"
+
+#include <cstring>
+
+namespace tern {
+
+namespace {
+// FNV-1a over the bytes, then a final mix per event: cheap, stable across platforms.
+uint64_t mix_bytes(uint64_t h, const void* data, size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+uint64_t mix_u64(uint64_t h, uint64_t v) {
+  unsigned char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>(v >> (8 * i));
+  return mix_bytes(h, b, 8);
+}
+uint64_t mix_str(uint64_t h, const std::string& s) {
+  h = mix_u64(h, s.size());
+  return mix_bytes(h, s.data(), s.size());
+}
+}  // namespace
+
+uint64_t TraceLog::hash_event(uint64_t h, const TraceEvent& e) {
+  h = mix_u64(h, static_cast<uint64_t>(e.time.ns));
+  h = mix_str(h, e.node);
+  h = mix_u64(h, static_cast<uint64_t>(e.severity));
+  h = mix_str(h, e.kind);
+  for (const auto& [k, v] : e.fields) {
+    h = mix_str(h, k);
+    if (const int64_t* i = std::get_if<int64_t>(&v.v)) h = mix_u64(h, static_cast<uint64_t>(*i));
+    else h = mix_str(h, std::get<std::string>(v.v));
+  }
+  return h;
+}
+
+void TraceLog::add(TraceEvent event) {
+  hash_ = hash_event(hash_, event);
+  ++count_;
+  if (event.severity == Severity::error) {
+    if (errors_ == 0) {
+      first_error_index_ = options_.keep_events ? events_.size() : SIZE_MAX;
+      first_error_line_ = event.to_line();
+    }
+    ++errors_;
+  }
+  if (options_.echo && event.severity >= options_.echo_level) {
+    std::string line = event.to_line();
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), options_.echo);
+  }
+  if (options_.keep_hashes) hashes_.push_back(hash_);
+  if (options_.keep_events) events_.push_back(std::move(event));
+}
+
+void TraceLog::fold(uint64_t value) { hash_ = mix_u64(hash_, value); }
+
+}  // namespace tern
