@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/context/fiber.hpp>
+#include <cstdlib>
 #include <exception>
 
 #include "sim/runtime/assert.h"
@@ -10,6 +11,49 @@ namespace ctx = boost::context;
 
 namespace tern::fiber {
 
+// Fiber stacks come from a per-scheduler free list: a fresh 256 KiB allocation per task would
+// cost an mmap/munmap pair (glibc serves blocks that large with mmap), and servers spawn tasks
+// per connection and per request.
+class StackPool {
+ public:
+  explicit StackPool(size_t bytes) : bytes_(bytes) {}
+  ~StackPool() {
+    for (void* p : free_) std::free(p);
+  }
+  ctx::stack_context allocate() {
+    void* p;
+    if (!free_.empty()) {
+      p = free_.back();
+      free_.pop_back();
+    } else {
+      p = std::malloc(bytes_);
+      TERN_ASSERT(p != nullptr, "out of memory for a fiber stack");
+    }
+    ctx::stack_context sc;
+    sc.size = bytes_;
+    sc.sp = static_cast<char*>(p) + bytes_;
+    return sc;
+  }
+  void deallocate(ctx::stack_context& sc) {
+    TERN_ASSERT(sc.size == bytes_);
+    void* p = static_cast<char*>(sc.sp) - sc.size;
+    if (free_.size() < kKeepMax) free_.push_back(p);
+    else std::free(p);
+  }
+
+ private:
+  static constexpr size_t kKeepMax = 1024;
+  size_t bytes_;
+  std::vector<void*> free_;
+};
+
+// The allocator handed to Boost.Context: a thin reference to the pool.
+struct PooledStack {
+  StackPool* pool;
+  ctx::stack_context allocate() { return pool->allocate(); }
+  void deallocate(ctx::stack_context& sc) { pool->deallocate(sc); }
+};
+
 struct Task::Impl {
   ctx::fiber fiber;   // the task's own context (valid while it is suspended)
   ctx::fiber caller;  // the context that resumed it (valid while it runs)
@@ -17,7 +61,7 @@ struct Task::Impl {
 };
 
 Task::Task(Scheduler& s, uint64_t id, uint32_t group, std::string name,
-           std::function<void()> body)
+           UniqueFunction body)
     : sched_(s),
       id_(id),
       group_(group),
@@ -49,7 +93,7 @@ Status Task::join(Deadline deadline) {
 }
 
 Scheduler::Scheduler(Tasks& facade, size_t stack_bytes)
-    : facade_(facade), stack_bytes_(stack_bytes) {}
+    : facade_(facade), stack_bytes_(stack_bytes), stacks_(std::make_unique<StackPool>(stack_bytes)) {}
 
 Scheduler::~Scheduler() {
   // Unwind whatever is left, newest first, so no destructor on a fiber stack is skipped.
@@ -62,12 +106,12 @@ Scheduler::~Scheduler() {
 }
 
 std::shared_ptr<Task> Scheduler::spawn(uint32_t group, std::string name,
-                                       std::function<void()> body) {
+                                       UniqueFunction body) {
   auto task = std::make_shared<Task>(*this, next_task_id_++, group, std::move(name),
                                      std::move(body));
   Task* t = task.get();
   t->impl_->fiber = ctx::fiber(
-      std::allocator_arg, ctx::fixedsize_stack(stack_bytes_), [t](ctx::fiber&& caller) {
+      std::allocator_arg, PooledStack{stacks_.get()}, [t](ctx::fiber&& caller) {
         t->impl_->caller = std::move(caller);
         try {
           t->body_();
@@ -104,10 +148,27 @@ void Scheduler::finished(Task* t) {
   tasks_.erase(it);
 }
 
+void Scheduler::pause_group(uint32_t group) { paused_.insert(group); }
+
+void Scheduler::resume_group(uint32_t group) {
+  if (paused_.erase(group) == 0) return;
+  // Held tasks go back to the end of the queue in the order they became runnable.
+  std::deque<Task*> still_held;
+  for (Task* t : held_) {
+    if (t->group_ == group) runnable_.push_back(t);
+    else still_held.push_back(t);
+  }
+  held_.swap(still_held);
+}
+
 bool Scheduler::run_one() {
   while (!runnable_.empty()) {
     Task* t = runnable_.front();
     runnable_.pop_front();
+    if (!paused_.empty() && paused_.count(t->group_)) {
+      held_.push_back(t);
+      continue;
+    }
     TERN_ASSERT(t->state_ == TaskState::runnable, "task '{}' queued twice", t->name_);
     resume(t);
     return true;
@@ -237,6 +298,7 @@ void Scheduler::kill_group(uint32_t group) {
     // Mark all first, so destructors on one stack cannot requeue another victim.
     for (auto& v : victims) v->unwinding_ = true;
     std::erase_if(runnable_, [group](Task* t) { return t->group_ == group; });
+    std::erase_if(held_, [group](Task* t) { return t->group_ == group; });
     for (auto& v : victims) {
       Task* t = v.get();
       if (t->impl_->park_timer.valid()) {
@@ -256,6 +318,7 @@ void Scheduler::kill_group(uint32_t group) {
       tasks_.erase(t->id_);
     }
   }
+  paused_.erase(group);
   TERN_ASSERT(live_tasks(group) == 0);
 }
 

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@ struct TimerId {
 };
 
 class Task;
+class StackPool;
 
 class Scheduler {
  public:
@@ -39,7 +41,7 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  std::shared_ptr<Task> spawn(uint32_t group, std::string name, std::function<void()> body);
+  std::shared_ptr<Task> spawn(uint32_t group, std::string name, UniqueFunction body);
   Task* current() const { return current_; }
   void yield();
   Wake park(Deadline deadline);
@@ -57,6 +59,12 @@ class Scheduler {
   void run_runnable();
   // Runs one runnable task; false if there was none.
   bool run_one();
+
+  // A paused group's tasks do not run (a stalled process: SIGSTOP, a long GC pause, a VM
+  // migration); they keep their place and resume in order when the group is resumed.
+  void pause_group(uint32_t group);
+  void resume_group(uint32_t group);
+  bool group_paused(uint32_t group) const { return paused_.count(group) != 0; }
 
   // Unwinds and destroys every task of a group, newest first. Must not be called from a task
   // of that group.
@@ -99,14 +107,16 @@ class Scheduler {
   std::vector<uint32_t> free_slots_;
   uint64_t timer_seq_ = 0;
   uint64_t switches_ = 0;
-  std::vector<std::shared_ptr<Task>> graveyard_;  // finished tasks freed outside their stack
+  std::unique_ptr<StackPool> stacks_;
+  std::set<uint32_t> paused_;
+  std::deque<Task*> held_;  // runnable tasks of paused groups, in queue order
 };
 
 enum class TaskState : uint8_t { runnable, running, parked, finished };
 
 class Task final : public TaskControl {
  public:
-  Task(Scheduler& s, uint64_t id, uint32_t group, std::string name, std::function<void()> body);
+  Task(Scheduler& s, uint64_t id, uint32_t group, std::string name, UniqueFunction body);
   ~Task() override;
   uint64_t id() const override { return id_; }
   const std::string& name() const override { return name_; }
@@ -124,7 +134,7 @@ class Task final : public TaskControl {
   uint64_t id_;
   uint32_t group_;
   std::string name_;
-  std::function<void()> body_;
+  UniqueFunction body_;
   std::unique_ptr<Impl> impl_;  // the Boost.Context fibers; kept out of this header
   TaskState state_ = TaskState::runnable;
   Wake wake_ = Wake::notified;

@@ -93,8 +93,11 @@ int EventLoop::poll(int timeout_ms) {
       }
       continue;
     }
-    if ((e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && h->reader)
-      tasks_.unpark(h->reader, Wake::notified);
+    if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+      h->maybe_readable = true;
+      if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) h->sticky = true;
+      if (h->reader) tasks_.unpark(h->reader, Wake::notified);
+    }
     if ((e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) && h->writer)
       tasks_.unpark(h->writer, Wake::notified);
   }

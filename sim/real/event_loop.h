@@ -21,6 +21,13 @@ struct IoHandle {
   TaskRef writer = nullptr;
   bool registered = false;
   bool closed = false;  // set by EventLoop::close(); wakes waiters with Errc::closed
+  // Read-readiness hint, to skip a recv() that would only say EAGAIN. Cleared by the reader
+  // after a short read (the receive queue was empty then); set by every EPOLLIN edge. Safe
+  // with edge triggering: data queued after the short read raises a new edge. Conditions
+  // that end a read early without a new edge (EOF, error, hang-up) set `sticky`, after which
+  // the hint is never trusted again.
+  bool maybe_readable = true;
+  bool sticky = false;
 };
 
 enum class IoDirection : uint8_t { read, write };

@@ -97,7 +97,7 @@ RealRuntime::~RealRuntime() {
   sched_.reset();
 }
 
-TaskHandle RealRuntime::spawn(std::string name, std::function<void()> body) {
+TaskHandle RealRuntime::spawn(std::string name, UniqueFunction body) {
   return TaskHandle(sched_->spawn(0, std::move(name), std::move(body)));
 }
 

@@ -53,7 +53,7 @@ class RealRuntime final : public Runtime {
 
   // Tasks
   Instant now() const override { return clock_.now(); }
-  TaskHandle spawn(std::string name, std::function<void()> body) override;
+  TaskHandle spawn(std::string name, UniqueFunction body) override;
   void yield() override { sched_->yield(); }
   TaskRef current() override { return sched_->current(); }
   Wake park(Deadline deadline) override { return sched_->park(deadline); }

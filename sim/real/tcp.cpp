@@ -79,15 +79,22 @@ Result<size_t> TcpStream::read_some(std::span<uint8_t> buf, Deadline deadline) {
   if (buf.empty()) return Error(Errc::invalid_argument, "read_some into an empty buffer");
   while (true) {
     if (io_.closed) return Error(Errc::closed, "read on a closed stream");
+    if (!io_.maybe_readable && !io_.sticky) {
+      // The last read drained the socket and no edge came since: recv() would say EAGAIN.
+      TERN_TRY(loop_.wait(io_, IoDirection::read, deadline));
+      continue;
+    }
     const ssize_t n = ::recv(io_.fd, buf.data(), buf.size(), 0);
     if (n > 0) {
       TERN_ASSERT(static_cast<size_t>(n) <= buf.size());
+      if (static_cast<size_t>(n) < buf.size()) io_.maybe_readable = false;
       return static_cast<size_t>(n);
     }
     if (n == 0) return Error(Errc::closed, fmt::format("end of stream from {}", peer_.to_string()));
     const int e = errno;
     if (e == EINTR) continue;
     if (e == EAGAIN || e == EWOULDBLOCK) {
+      io_.maybe_readable = false;
       TERN_TRY(loop_.wait(io_, IoDirection::read, deadline));
       continue;
     }

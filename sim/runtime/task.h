@@ -8,6 +8,7 @@
 
 #include "sim/runtime/result.h"
 #include "sim/runtime/time.h"
+#include "sim/runtime/unique_function.h"
 
 namespace tern {
 
@@ -53,7 +54,7 @@ class Tasks {
   virtual ~Tasks() = default;
   virtual Instant now() const = 0;
   // Starts a task; it first runs when the current task yields or parks (FIFO order).
-  virtual TaskHandle spawn(std::string name, std::function<void()> body) = 0;
+  virtual TaskHandle spawn(std::string name, UniqueFunction body) = 0;
   // Lets every other runnable task run once, then continues.
   virtual void yield() = 0;
   // The running task. Only valid inside a task.

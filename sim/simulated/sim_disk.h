@@ -68,6 +68,7 @@ class SimDisk {
     std::vector<uint8_t> data;     // volatile content
     std::vector<uint8_t> durable;  // content after the last successful fsync
     std::vector<Write> unsynced;   // writes since, in order
+    bool lost_writes = false;      // a failed fsync dropped writes that reads still see
   };
   using InodePtr = std::shared_ptr<Inode>;
   static void apply(std::vector<uint8_t>& data, const Write& w);

@@ -21,7 +21,7 @@ WallTime SimRuntime::wall_now() const {
   return WallTime{world_.options_.wall_start.unix_ms + (world_.now().ns + n.skew.ns) / 1000'000};
 }
 
-TaskHandle SimRuntime::spawn(std::string name, std::function<void()> body) {
+TaskHandle SimRuntime::spawn(std::string name, UniqueFunction body) {
   TERN_ASSERT(world_.node_up(node_), "spawn on a node that is down");
   auto task = world_.scheduler().spawn(node_, std::move(name), std::move(body));
   world_.trace_event(Severity::debug, name_, "task.spawn",

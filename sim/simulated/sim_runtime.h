@@ -17,7 +17,7 @@ class SimRuntime final : public Runtime {
 
   Instant now() const override;
   WallTime wall_now() const override;
-  TaskHandle spawn(std::string name, std::function<void()> body) override;
+  TaskHandle spawn(std::string name, UniqueFunction body) override;
   void yield() override;
   TaskRef current() override;
   Wake park(Deadline deadline) override;

@@ -59,6 +59,20 @@ bool World::node_up(uint32_t node) const {
   return nodes_[node].up;
 }
 
+void World::pause_node(uint32_t node) {
+  TERN_ASSERT(node < nodes_.size());
+  trace_event(Severity::info, nodes_[node].name, "node.pause", {});
+  scheduler_.pause_group(node);
+}
+
+void World::resume_node(uint32_t node) {
+  TERN_ASSERT(node < nodes_.size());
+  trace_event(Severity::info, nodes_[node].name, "node.resume", {});
+  scheduler_.resume_group(node);
+}
+
+bool World::node_paused(uint32_t node) const { return scheduler_.group_paused(node); }
+
 size_t World::node_tasks(uint32_t node) const { return scheduler_.live_tasks(node); }
 
 SimDisk& World::disk(uint32_t node) {
@@ -106,9 +120,10 @@ void World::crash_node(uint32_t node, CrashOptions options) {
   n.runtime.reset();
   n.up = false;
   TERN_ASSERT(scheduler_.live_tasks(node) == 0);
+  TERN_ASSERT(!scheduler_.group_paused(node));
 }
 
-TaskHandle World::spawn(std::string, std::function<void()>) {
+TaskHandle World::spawn(std::string, UniqueFunction) {
   TERN_UNREACHABLE("spawn through the world facade; use a node's runtime");
 }
 

@@ -48,6 +48,10 @@ class World : private Tasks {
   void crash_node(uint32_t node, CrashOptions options = {});
   void restart_node(uint32_t node) { start_node(node); }
   bool node_up(uint32_t node) const;
+  // Stalls every fiber of the node until resume_node (its timers and inbound bytes queue up).
+  void pause_node(uint32_t node);
+  void resume_node(uint32_t node);
+  bool node_paused(uint32_t node) const;
   uint32_t node_count() const { return static_cast<uint32_t>(nodes_.size()); }
   uint32_t node_id(const std::string& name) const;  // asserts that it exists
   std::optional<uint32_t> find_node(std::string_view name) const;
@@ -96,7 +100,7 @@ class World : private Tasks {
     std::unique_ptr<SimRuntime> runtime;
   };
   // Tasks facade used by the scheduler for joins: the same for every node.
-  TaskHandle spawn(std::string, std::function<void()>) override;
+  TaskHandle spawn(std::string, UniqueFunction) override;
   void yield() override { scheduler_.yield(); }
   TaskRef current() override { return scheduler_.current(); }
   Wake park(Deadline d) override { return scheduler_.park(d); }
