@@ -10,6 +10,8 @@ namespace tern::sim {
 namespace {
 constexpr size_t kWindowBytes = 1 << 20;  // per direction, like a socket buffer
 constexpr size_t kChunkBytesMax = 64 * 1024;
+constexpr size_t kSendMinBytes = 16 * 1024;
+static_assert(kSendMinBytes <= kWindowBytes && kChunkBytesMax <= kWindowBytes);
 constexpr Duration kSynRetry = Duration::seconds(1);  // TCP's initial retransmission timeout
 constexpr Duration kStallRetry = Duration::millis(200);
 constexpr size_t kBacklogMax = 128;
@@ -86,10 +88,12 @@ class SimStream final : public Stream {
     while (sent < data.size()) {
       if (conn_->reset) return Error(Errc::reset, peer().to_string());
       if (me.closed) return Errc::closed;
-      if (peer_end.outstanding >= kWindowBytes) {
+      // Like TCP's silly-window avoidance: wait for a useful amount of room, not a few bytes.
+      const size_t useful = std::min(kSendMinBytes, data.size() - sent);
+      if (peer_end.outstanding + useful > kWindowBytes) {
         Wake w = peer_end.space.wait(deadline);
         if (w == Wake::cancelled) return Errc::cancelled;
-        if (w == Wake::timed_out && peer_end.outstanding >= kWindowBytes)
+        if (w == Wake::timed_out && peer_end.outstanding + useful > kWindowBytes)
           return Error(Errc::timed_out, "write to " + peer().to_string());
         continue;
       }

@@ -5,20 +5,27 @@
 namespace tern {
 
 namespace {
-// FNV-1a over the bytes, then a final mix per event: cheap, stable across platforms.
+// A word-at-a-time multiply-rotate mix: stable across platforms (bytes are assembled
+// little-endian explicitly) and fast enough to hash every event of a long run.
+inline uint64_t mix_word(uint64_t h, uint64_t w) {
+  h ^= w;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  return (h << 29) | (h >> 35);
+}
 uint64_t mix_bytes(uint64_t h, const void* data, size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ULL;
+  while (n >= 8) {
+    uint64_t w = 0;
+    for (int i = 0; i < 8; ++i) w |= static_cast<uint64_t>(p[i]) << (8 * i);
+    h = mix_word(h, w);
+    p += 8;
+    n -= 8;
   }
-  return h;
+  uint64_t w = 0;
+  for (size_t i = 0; i < n; ++i) w |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return mix_word(h, w ^ (static_cast<uint64_t>(n) << 56));
 }
-uint64_t mix_u64(uint64_t h, uint64_t v) {
-  unsigned char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>(v >> (8 * i));
-  return mix_bytes(h, b, 8);
-}
+uint64_t mix_u64(uint64_t h, uint64_t v) { return mix_word(h, v); }
 uint64_t mix_str(uint64_t h, const std::string& s) {
   h = mix_u64(h, s.size());
   return mix_bytes(h, s.data(), s.size());

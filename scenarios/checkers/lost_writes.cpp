@@ -1,0 +1,38 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "scenarios/checkers/checker.h"
+
+namespace tern::scenarios {
+
+std::vector<Violation> check_lost_writes(const CheckContext& ctx) {
+  std::vector<Violation> out;
+  for (const Op& op : ctx.history.ops()) {
+    if (op.kind != OpKind::ack || !op.acks_all) continue;
+    const TopicPartition tp{op.topic, op.partition};
+    auto it = ctx.final_state.find(tp);
+    const StoredRecord* found = nullptr;
+    if (it != ctx.final_state.end()) {
+      // Final records are sorted by offset.
+      auto& recs = it->second;
+      auto r = std::lower_bound(recs.begin(), recs.end(), op.offset,
+                                [](const StoredRecord& s, int64_t o) { return s.offset < o; });
+      if (r != recs.end() && r->offset == op.offset) found = &*r;
+    }
+    if (found == nullptr) {
+      out.push_back({"lost_writes",
+                     fmt::format("acknowledged write {} at {}@{} is missing from the final log",
+                                 op.value, tp.to_string(), op.offset),
+                     op.time_ns});
+    } else if (found->value != op.value) {
+      out.push_back({"lost_writes",
+                     fmt::format("acknowledged write {} at {}@{} was replaced by {}", op.value,
+                                 tp.to_string(), op.offset, found->value),
+                     op.time_ns});
+    }
+  }
+  return out;
+}
+
+}  // namespace tern::scenarios

@@ -1,0 +1,114 @@
+#include "scenarios/history.h"
+
+#include <fmt/format.h>
+
+namespace tern::scenarios {
+
+std::string_view op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::send: return "send";
+    case OpKind::ack: return "ack";
+    case OpKind::fail: return "fail";
+    case OpKind::poll: return "poll";
+    case OpKind::seek: return "seek";
+  }
+  return "?";
+}
+
+std::string Op::to_string() const {
+  return fmt::format("{}.{:09} {} {} id={} {}-{}@{} key={} value={}{}", time_ns / 1000'000'000,
+                     time_ns % 1000'000'000, process, op_kind_name(kind), send_id, topic,
+                     partition, offset, key, value, error.empty() ? "" : " error=" + error);
+}
+
+uint64_t History::send(int64_t t, const std::string& process, const std::string& topic,
+                       const std::string& key, const std::string& value, bool acks_all) {
+  Op op;
+  op.time_ns = t;
+  op.process = process;
+  op.kind = OpKind::send;
+  op.send_id = next_send_id_++;
+  op.topic = topic;
+  op.key = key;
+  op.value = value;
+  op.acks_all = acks_all;
+  send_index_[op.send_id] = ops_.size();
+  ops_.push_back(op);
+  return op.send_id;
+}
+
+void History::ack(int64_t t, const std::string& process, uint64_t send_id, int32_t partition,
+                  int64_t offset) {
+  const Op* s = find_send(send_id);
+  Op op;
+  op.time_ns = t;
+  op.process = process;
+  op.kind = OpKind::ack;
+  op.send_id = send_id;
+  op.partition = partition;
+  op.offset = offset;
+  if (s) {
+    op.topic = s->topic;
+    op.key = s->key;
+    op.value = s->value;
+    op.acks_all = s->acks_all;
+  }
+  ops_.push_back(std::move(op));
+}
+
+void History::fail(int64_t t, const std::string& process, uint64_t send_id,
+                   const std::string& error) {
+  const Op* s = find_send(send_id);
+  Op op;
+  op.time_ns = t;
+  op.process = process;
+  op.kind = OpKind::fail;
+  op.send_id = send_id;
+  op.error = error;
+  if (s) {
+    op.topic = s->topic;
+    op.key = s->key;
+    op.value = s->value;
+  }
+  ops_.push_back(std::move(op));
+}
+
+void History::poll(int64_t t, const std::string& process, const std::string& topic,
+                   int32_t partition, int64_t offset, const std::string& key,
+                   const std::string& value) {
+  Op op;
+  op.time_ns = t;
+  op.process = process;
+  op.kind = OpKind::poll;
+  op.topic = topic;
+  op.partition = partition;
+  op.offset = offset;
+  op.key = key;
+  op.value = value;
+  ops_.push_back(std::move(op));
+}
+
+void History::seek(int64_t t, const std::string& process, const std::string& topic,
+                   int32_t partition, int64_t offset) {
+  Op op;
+  op.time_ns = t;
+  op.process = process;
+  op.kind = OpKind::seek;
+  op.topic = topic;
+  op.partition = partition;
+  op.offset = offset;
+  ops_.push_back(std::move(op));
+}
+
+const Op* History::find_send(uint64_t send_id) const {
+  auto it = send_index_.find(send_id);
+  return it == send_index_.end() ? nullptr : &ops_[it->second];
+}
+
+size_t History::count(OpKind k) const {
+  size_t n = 0;
+  for (const auto& op : ops_) n += op.kind == k;
+  return n;
+}
+
+}  // namespace tern::scenarios
