@@ -7,6 +7,17 @@
 
 #include "sim/runtime/assert.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TERN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TERN_ASAN 1
+#endif
+#endif
+#ifdef TERN_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace ctx = boost::context;
 
 namespace tern::fiber {
@@ -29,20 +40,34 @@ class StackPool {
       p = std::malloc(bytes_);
       TERN_ASSERT(p != nullptr, "out of memory for a fiber stack");
     }
+#ifdef TERN_ASAN
+    // A reused stack still carries the redzones of frames that were unwound by a crash
+    // (ASan cannot see fcontext switches to clean them up): start from clean memory.
+    ASAN_UNPOISON_MEMORY_REGION(p, bytes_);
+#endif
     ctx::stack_context sc;
     sc.size = bytes_;
     sc.sp = static_cast<char*>(p) + bytes_;
+    last_ = p;
     return sc;
   }
   void deallocate(ctx::stack_context& sc) {
     TERN_ASSERT(sc.size == bytes_);
     void* p = static_cast<char*>(sc.sp) - sc.size;
+#ifdef TERN_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(p, bytes_);
+#endif
     if (free_.size() < kKeepMax) free_.push_back(p);
     else std::free(p);
   }
 
+  // The stack handed out last: spawn() remembers it per task (see kill_group).
+  void* last() const { return last_; }
+  size_t bytes() const { return bytes_; }
+
  private:
   static constexpr size_t kKeepMax = 1024;
+  void* last_ = nullptr;
   size_t bytes_;
   std::vector<void*> free_;
 };
@@ -58,6 +83,7 @@ struct Task::Impl {
   ctx::fiber fiber;   // the task's own context (valid while it is suspended)
   ctx::fiber caller;  // the context that resumed it (valid while it runs)
   TimerId park_timer;
+  void* stack = nullptr;  // the stack's lowest address
 };
 
 Task::Task(Scheduler& s, uint64_t id, uint32_t group, std::string name,
@@ -125,6 +151,7 @@ std::shared_ptr<Task> Scheduler::spawn(uint32_t group, std::string name,
         t->joiners_.notify_all();
         return std::move(t->impl_->caller);
       });
+  t->impl_->stack = stacks_->last();
   tasks_.emplace(t->id_, task);
   runnable_.push_back(t);
   return task;
@@ -308,6 +335,11 @@ void Scheduler::kill_group(uint32_t group) {
       Task* prev = current_;
       current_ = t;
       if (t->impl_->fiber) {
+#ifdef TERN_ASAN
+        // ASan cannot follow fcontext switches, so it cannot clean the redzones of frames the
+        // forced unwind passes; stale ones would be reported as overflows. Clear them first.
+        ASAN_UNPOISON_MEMORY_REGION(t->impl_->stack, stacks_->bytes());
+#endif
         ctx::fiber doomed = std::move(t->impl_->fiber);
         // Destroying a suspended fiber resumes it with forced_unwind: every destructor runs.
       }

@@ -91,6 +91,11 @@ void World::set_clock_skew(uint32_t node, Duration skew) {
   trace_event(Severity::info, nodes_[node].name, "clock.skew", {{"skew_ms", skew.to_millis()}});
 }
 
+Duration World::clock_skew(uint32_t node) const {
+  TERN_ASSERT(node < nodes_.size());
+  return nodes_[node].skew;
+}
+
 void World::start_node(uint32_t node) {
   TERN_ASSERT(node < nodes_.size());
   Node& n = nodes_[node];

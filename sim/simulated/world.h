@@ -61,6 +61,7 @@ class World : private Tasks {
   Runtime* runtime(uint32_t node);
   // The node's wall-clock skew (a clock fault), added to wall_now().
   void set_clock_skew(uint32_t node, Duration skew);
+  Duration clock_skew(uint32_t node) const;
 
   // Running. Each returns when its condition holds, nothing is left to do, or time runs out.
   void run_until(Instant limit);

@@ -1,0 +1,277 @@
+#include "faults/fault.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace tern::faults {
+
+namespace {
+
+struct KindInfo {
+  FaultKind kind;
+  std::string_view name;
+  std::vector<Key> keys;
+};
+
+const std::vector<KindInfo>& kind_table() {
+  using K = Key;
+  static const std::vector<KindInfo> table = {
+      {FaultKind::latency, "latency", {K::min, K::max}},
+      {FaultKind::latency_spike, "latency_spike", {K::extra, K::duration}},
+      {FaultKind::clog, "clog", {K::from, K::to, K::duration}},
+      {FaultKind::break_connection, "break_connection", {K::a, K::b}},
+      {FaultKind::partition, "partition", {K::a, K::b, K::one_way, K::duration}},
+      {FaultKind::heal, "heal", {}},
+      {FaultKind::crash, "crash", {K::node, K::keep_unsynced, K::tear}},
+      {FaultKind::restart, "restart", {K::node}},
+      {FaultKind::pause, "pause", {K::node, K::duration}},
+      {FaultKind::fsync_error, "fsync_error", {K::node, K::ppm, K::duration}},
+      {FaultKind::slow_io, "slow_io", {K::node, K::latency, K::duration}},
+      {FaultKind::bitflip, "bitflip", {K::node, K::ppm, K::duration}},
+      {FaultKind::disk_full, "disk_full", {K::node, K::capacity, K::duration}},
+      {FaultKind::skew, "skew", {K::node, K::amount}},
+      {FaultKind::jump, "jump", {K::node, K::amount}},
+      {FaultKind::heal_all, "heal_all", {}},
+  };
+  return table;
+}
+
+const KindInfo& info(FaultKind kind) {
+  const auto& t = kind_table();
+  const auto i = static_cast<size_t>(kind);
+  TERN_ASSERT(i < t.size() && t[i].kind == kind, "kind table out of order at {}", i);
+  return t[i];
+}
+
+constexpr std::array<std::string_view, 16> kKeyNames = {
+    "node", "from", "to", "a", "b", "min", "max", "extra", "latency", "duration", "one_way",
+    "keep_unsynced", "tear", "ppm", "capacity", "amount"};
+static_assert(kKeyNames.size() == static_cast<size_t>(Key::amount) + 1);
+
+Status fail(const Fault& f, std::string_view what) {
+  return Error(Errc::invalid_argument, std::string(kind_name(f.kind)) + ": " + std::string(what));
+}
+
+Fault base(Instant at, FaultKind kind) {
+  Fault f;
+  f.at = at;
+  f.kind = kind;
+  return f;
+}
+
+}  // namespace
+
+std::string_view kind_name(FaultKind kind) { return info(kind).name; }
+
+std::optional<FaultKind> kind_from_name(std::string_view name) {
+  for (const auto& k : kind_table())
+    if (k.name == name) return k.kind;
+  return std::nullopt;
+}
+
+std::span<const FaultKind> all_kinds() {
+  static const std::vector<FaultKind> kinds = [] {
+    std::vector<FaultKind> v;
+    for (const auto& k : kind_table()) v.push_back(k.kind);
+    return v;
+  }();
+  TERN_ASSERT(kinds.size() == static_cast<size_t>(kFaultKindCount));
+  return kinds;
+}
+
+std::string_view key_name(Key key) {
+  const auto i = static_cast<size_t>(key);
+  TERN_ASSERT(i < kKeyNames.size());
+  return kKeyNames[i];
+}
+
+std::optional<Key> key_from_name(std::string_view name) {
+  for (size_t i = 0; i < kKeyNames.size(); ++i)
+    if (kKeyNames[i] == name) return static_cast<Key>(i);
+  return std::nullopt;
+}
+
+std::span<const Key> kind_keys(FaultKind kind) { return info(kind).keys; }
+
+std::vector<std::string> Fault::nodes() const {
+  std::vector<std::string> out;
+  for (Key k : kind_keys(kind)) {
+    switch (k) {
+      case Key::node: out.push_back(node); break;
+      case Key::from: out.push_back(from); break;
+      case Key::to: out.push_back(to); break;
+      case Key::a: out.insert(out.end(), a.begin(), a.end()); break;
+      case Key::b: out.insert(out.end(), b.begin(), b.end()); break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+std::optional<Instant> Fault::ends_at() const {
+  const auto keys = kind_keys(kind);
+  if (std::find(keys.begin(), keys.end(), Key::duration) == keys.end()) return std::nullopt;
+  if (duration.ns <= 0) return std::nullopt;
+  return at + duration;
+}
+
+bool Fault::is_network() const {
+  return kind <= FaultKind::heal;
+}
+bool Fault::is_process() const {
+  return kind == FaultKind::crash || kind == FaultKind::restart || kind == FaultKind::pause;
+}
+bool Fault::is_disk() const {
+  return kind >= FaultKind::fsync_error && kind <= FaultKind::disk_full;
+}
+bool Fault::is_clock() const { return kind == FaultKind::skew || kind == FaultKind::jump; }
+
+bool valid_node_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Status validate(const Fault& f) {
+  if (f.at.ns < 0) return fail(f, "time must be >= 0");
+  for (const auto& n : f.nodes())
+    if (!valid_node_name(n)) return fail(f, "bad node name '" + n + "'");
+  const auto keys = kind_keys(f.kind);
+  const bool has_duration = std::find(keys.begin(), keys.end(), Key::duration) != keys.end();
+  if (has_duration && f.duration.ns < 0) return fail(f, "duration must be >= 0");
+  switch (f.kind) {
+    case FaultKind::latency:
+      if (f.min.ns < 0) return fail(f, "min must be >= 0");
+      if (f.max < f.min) return fail(f, "max must be >= min");
+      break;
+    case FaultKind::latency_spike:
+      if (f.extra.ns < 0) return fail(f, "extra must be >= 0");
+      [[fallthrough]];
+    case FaultKind::clog:
+      // Both end on their own in sim/simulated: there is no "until heal" form.
+      if (f.duration.ns <= 0) return fail(f, "duration must be > 0");
+      break;
+    case FaultKind::break_connection:
+      if (f.a.size() != 1 || f.b.size() != 1) return fail(f, "a and b name one node each");
+      if (f.a[0] == f.b[0]) return fail(f, "a and b must differ");
+      break;
+    case FaultKind::partition:
+      if (f.a.empty() || f.b.empty()) return fail(f, "a and b must be non-empty");
+      for (const auto& x : f.a)
+        if (std::find(f.b.begin(), f.b.end(), x) != f.b.end())
+          return fail(f, "node '" + x + "' is on both sides");
+      break;
+    case FaultKind::fsync_error:
+    case FaultKind::bitflip:
+      if (f.ppm > 1'000'000) return fail(f, "ppm must be <= 1000000");
+      break;
+    case FaultKind::slow_io:
+      if (f.latency.ns < 0) return fail(f, "latency must be >= 0");
+      break;
+    default:
+      break;
+  }
+  return {};
+}
+
+Fault make_latency(Instant at, Duration min, Duration max) {
+  Fault f = base(at, FaultKind::latency);
+  f.min = min;
+  f.max = max;
+  return f;
+}
+Fault make_latency_spike(Instant at, Duration extra, Duration duration) {
+  Fault f = base(at, FaultKind::latency_spike);
+  f.extra = extra;
+  f.duration = duration;
+  return f;
+}
+Fault make_clog(Instant at, std::string from, std::string to, Duration duration) {
+  Fault f = base(at, FaultKind::clog);
+  f.from = std::move(from);
+  f.to = std::move(to);
+  f.duration = duration;
+  return f;
+}
+Fault make_break_connection(Instant at, std::string a, std::string b) {
+  Fault f = base(at, FaultKind::break_connection);
+  f.a = {std::move(a)};
+  f.b = {std::move(b)};
+  return f;
+}
+Fault make_partition(Instant at, std::vector<std::string> a, std::vector<std::string> b,
+                     bool one_way, Duration duration) {
+  Fault f = base(at, FaultKind::partition);
+  f.a = std::move(a);
+  f.b = std::move(b);
+  f.one_way = one_way;
+  f.duration = duration;
+  return f;
+}
+Fault make_heal(Instant at) { return base(at, FaultKind::heal); }
+Fault make_crash(Instant at, std::string node, bool keep_unsynced, bool tear) {
+  Fault f = base(at, FaultKind::crash);
+  f.node = std::move(node);
+  f.keep_unsynced = keep_unsynced;
+  f.tear = tear;
+  return f;
+}
+Fault make_restart(Instant at, std::string node) {
+  Fault f = base(at, FaultKind::restart);
+  f.node = std::move(node);
+  return f;
+}
+Fault make_pause(Instant at, std::string node, Duration duration) {
+  Fault f = base(at, FaultKind::pause);
+  f.node = std::move(node);
+  f.duration = duration;
+  return f;
+}
+Fault make_fsync_error(Instant at, std::string node, uint32_t ppm, Duration duration) {
+  Fault f = base(at, FaultKind::fsync_error);
+  f.node = std::move(node);
+  f.ppm = ppm;
+  f.duration = duration;
+  return f;
+}
+Fault make_slow_io(Instant at, std::string node, Duration latency, Duration duration) {
+  Fault f = base(at, FaultKind::slow_io);
+  f.node = std::move(node);
+  f.latency = latency;
+  f.duration = duration;
+  return f;
+}
+Fault make_bitflip(Instant at, std::string node, uint32_t ppm, Duration duration) {
+  Fault f = base(at, FaultKind::bitflip);
+  f.node = std::move(node);
+  f.ppm = ppm;
+  f.duration = duration;
+  return f;
+}
+Fault make_disk_full(Instant at, std::string node, uint64_t capacity, Duration duration) {
+  Fault f = base(at, FaultKind::disk_full);
+  f.node = std::move(node);
+  f.capacity = capacity;
+  f.duration = duration;
+  return f;
+}
+Fault make_skew(Instant at, std::string node, Duration amount) {
+  Fault f = base(at, FaultKind::skew);
+  f.node = std::move(node);
+  f.amount = amount;
+  return f;
+}
+Fault make_jump(Instant at, std::string node, Duration amount) {
+  Fault f = base(at, FaultKind::jump);
+  f.node = std::move(node);
+  f.amount = amount;
+  return f;
+}
+Fault make_heal_all(Instant at) { return base(at, FaultKind::heal_all); }
+
+}  // namespace tern::faults

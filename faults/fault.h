@@ -1,0 +1,116 @@
+#pragma once
+// A fault is data: when, what, and the kind's parameters. A plan of them can be printed,
+// parsed back, generated from a seed, shrunk and applied to a sim::World by the Injector.
+//
+// Fault is a tagged struct rather than a std::variant: every kind uses a few of the same
+// fields (node, duration, ppm, ...), and kind_keys() says which. One table then drives the
+// text format, validation, shrinking and the trace, instead of one visitor per concern.
+// Fields a kind does not use stay at their defaults, so == compares only what matters.
+// Nodes are named (not numbered) so a plan file reads like the cluster it was written for;
+// names are resolved against the world when the plan is armed.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/runtime/result.h"
+#include "sim/runtime/time.h"
+
+namespace tern::faults {
+
+enum class FaultKind : uint8_t {
+  // network
+  latency,           // set the latency range of every new chunk (until heal_all)
+  latency_spike,     // add `extra` to every chunk sent during `duration`
+  clog,              // hold every chunk from -> to for `duration`
+  break_connection,  // reset every connection between a and b (one node each)
+  partition,         // block a <-> b (or a -> b when one_way) for `duration` (0: until heal)
+  heal,              // unblock everything, unclog everything
+  // process
+  crash,             // power loss of `node`; its disk keeps/tears unsynced writes as asked
+  restart,           // start `node` again on its durable disk
+  pause,             // stall every fiber of `node` for `duration` (0: until heal_all)
+  // disk (each lasts `duration`, 0: until heal_all)
+  fsync_error,       // fsync fails with io_error with probability ppm
+  slow_io,           // `latency` added to every disk operation
+  bitflip,           // a read returns one flipped bit with probability ppm
+  disk_full,         // the disk holds at most `capacity` bytes
+  // clock
+  skew,              // the node's wall clock is `amount` off (replaces the previous skew)
+  jump,              // the node's wall clock jumps by `amount` (adds to the current skew)
+  // everything
+  heal_all,          // heal network, clear disk faults, restart down nodes, resume paused ones
+};
+inline constexpr int kFaultKindCount = static_cast<int>(FaultKind::heal_all) + 1;
+
+std::string_view kind_name(FaultKind kind);
+std::optional<FaultKind> kind_from_name(std::string_view name);
+std::span<const FaultKind> all_kinds();
+
+// The parameters a kind may carry. The text format writes them in this order.
+enum class Key : uint8_t {
+  node, from, to, a, b, min, max, extra, latency, duration, one_way, keep_unsynced, tear,
+  ppm, capacity, amount,
+};
+std::string_view key_name(Key key);
+std::optional<Key> key_from_name(std::string_view name);
+// The keys of a kind, all required, in text order.
+std::span<const Key> kind_keys(FaultKind kind);
+
+struct Fault {
+  Instant at;
+  FaultKind kind = FaultKind::heal;
+  std::string node;              // crash, restart, pause, disk faults, skew, jump
+  std::string from, to;          // clog
+  std::vector<std::string> a, b; // partition (sets), break_connection (one name each)
+  Duration min, max;             // latency
+  Duration extra;                // latency_spike
+  Duration latency;              // slow_io
+  Duration duration;             // latency_spike, clog, partition, pause, disk faults
+  bool one_way = false;          // partition
+  bool keep_unsynced = false;    // crash
+  bool tear = false;             // crash
+  uint32_t ppm = 0;              // fsync_error, bitflip
+  uint64_t capacity = 0;         // disk_full (bytes)
+  Duration amount;               // skew, jump (may be negative)
+
+  bool operator==(const Fault&) const = default;
+
+  // Every node name the fault mentions, in field order (duplicates possible).
+  std::vector<std::string> nodes() const;
+  // When the fault's effect ends on its own (at + duration), if it has a duration > 0.
+  std::optional<Instant> ends_at() const;
+  bool is_network() const;
+  bool is_process() const;
+  bool is_disk() const;
+  bool is_clock() const;
+};
+
+// Checks the parameters (not node existence): non-negative durations, ppm <= 1e6,
+// min <= max, non-empty disjoint partition sides, one node per side for break_connection,
+// valid node names. The error is one line, e.g. "clog: duration must be > 0".
+Status validate(const Fault& fault);
+bool valid_node_name(std::string_view name);
+
+// Factories: the fields each kind needs, nothing else (so the other fields stay default).
+Fault make_latency(Instant at, Duration min, Duration max);
+Fault make_latency_spike(Instant at, Duration extra, Duration duration);
+Fault make_clog(Instant at, std::string from, std::string to, Duration duration);
+Fault make_break_connection(Instant at, std::string a, std::string b);
+Fault make_partition(Instant at, std::vector<std::string> a, std::vector<std::string> b,
+                     bool one_way, Duration duration);
+Fault make_heal(Instant at);
+Fault make_crash(Instant at, std::string node, bool keep_unsynced, bool tear);
+Fault make_restart(Instant at, std::string node);
+Fault make_pause(Instant at, std::string node, Duration duration);
+Fault make_fsync_error(Instant at, std::string node, uint32_t ppm, Duration duration);
+Fault make_slow_io(Instant at, std::string node, Duration latency, Duration duration);
+Fault make_bitflip(Instant at, std::string node, uint32_t ppm, Duration duration);
+Fault make_disk_full(Instant at, std::string node, uint64_t capacity, Duration duration);
+Fault make_skew(Instant at, std::string node, Duration amount);
+Fault make_jump(Instant at, std::string node, Duration amount);
+Fault make_heal_all(Instant at);
+
+}  // namespace tern::faults
