@@ -6,7 +6,9 @@ set -euo pipefail
 build_pkgs=(meson ninja-build pkg-config g++ clang libclang-rt-14-dev
   libboost-context-dev librapidcheck-dev libfmt-dev libgtest-dev libgmock-dev
   libbenchmark-dev graphviz zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev)
-client_pkgs=(kcat python3-confluent-kafka python3-kafka nodejs npm)
+# python3-lz4/-snappy/-zstandard: kafka-python's optional codecs (tests/clients covers them all).
+client_pkgs=(kcat python3-confluent-kafka python3-kafka python3-lz4 python3-snappy
+  python3-zstandard nodejs npm)
 bench_pkgs=(iperf3 fio)
 
 want=("${build_pkgs[@]}")
@@ -27,4 +29,15 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# kafkajs for tests/clients: npm, pinned in tests/clients/node/package.json, no lock file;
+# skipped when already installed or when npm is missing.
+if [[ ${1:-all} == all ]]; then
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  if [[ ! -d $root/tests/clients/node/node_modules/kafkajs ]] && command -v npm >/dev/null 2>&1; then
+    echo "setup: installing kafkajs into tests/clients/node"
+    npm install --no-audit --no-fund --loglevel=error --prefix "$root/tests/clients/node" \
+      --no-package-lock >/dev/null
+  fi
 fi

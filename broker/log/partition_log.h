@@ -70,6 +70,8 @@ class PartitionLog {
   // may start before `offset`), up to max_bytes but at least one batch, from one segment.
   // Empty at the log end offset. Errc::not_found ("offset out of range") outside
   // [log_start_offset, log_end_offset].
+  // Errc::corrupt if what came back from the disk fails its CRC or its offsets do not line
+  // up (a bit flipped on read): the caller retries, nothing corrupt is served.
   Result<Bytes> read(Offset offset, uint64_t max_bytes);
 
   // ListOffsets by time: the first batch whose maxTimestamp >= ts; nullopt if none.
@@ -109,6 +111,7 @@ class PartitionLog {
   const Segment* segment(Offset base) const;
 
  private:
+  Status verify_read(Offset offset, const Bytes& bytes) const;
   PartitionLog(Runtime& rt, std::string dir, const LogConfig& config);
   Status recover();
   Status make_dir_durable();

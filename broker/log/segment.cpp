@@ -191,7 +191,11 @@ Result<Bytes> Segment::read_batches(uint64_t position, uint64_t size_limit, uint
     return Error(Errc::corrupt,
                  fmt::format("{} at {}: {}", log_path(), position, split.error->message()));
   buf.resize(split.valid_bytes);
-  TERN_ASSERT(!at_least_one || avail == 0 || !buf.empty());
+  // Two reads of the same bytes disagreed about the first batch's length: the disk returned
+  // bad data once (a bit flip on read). An error, never an assertion: bad input is a value.
+  if (at_least_one && avail > 0 && buf.empty())
+    return Error(Errc::corrupt,
+                 fmt::format("{} at {}: batch length changed between reads", log_path(), position));
   return buf;
 }
 

@@ -85,7 +85,8 @@ void run_producer(Runtime& rt, const WorkloadPlan& plan) {
     } else if (!pending.send({id, std::move(f.value())}).ok()) {
       break;
     }
-    const int64_t gap = static_cast<int64_t>(rt.rng().below(static_cast<uint64_t>(sc.send_gap_max.ns) + 1));
+    const auto gap_max = static_cast<uint64_t>(sc.send_gap_max.ns);
+    const auto gap = static_cast<int64_t>(rt.rng().below(gap_max + 1));
     if (!rt.sleep_for(Duration{gap}).ok()) break;
   }
   (void)producer.flush(plan.end);
@@ -101,7 +102,8 @@ void run_consumer(Runtime& rt, const WorkloadPlan& plan) {
   co.fetch_max_wait_ms = 200;
   client::Consumer consumer(rt, client_options(plan), co);
   // Wait for the topic to exist, then read everything from the beginning.
-  while (rt.now() < plan.end && !consumer.assign_topic(sc.topic, rt.now() + Duration::seconds(1)).ok())
+  while (rt.now() < plan.end &&
+         !consumer.assign_topic(sc.topic, rt.now() + Duration::seconds(1)).ok())
     if (!rt.sleep_for(Duration::millis(200)).ok()) return;
   for (const auto& tp : all_partitions(sc)) {
     consumer.seek(tp, 0);

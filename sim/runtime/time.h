@@ -33,6 +33,7 @@ struct Instant {
     return {ns + d.ns};
   }
   constexpr Duration operator-(Instant o) const { return {ns - o.ns}; }
+  constexpr Instant operator-(Duration d) const { return is_never() ? never() : Instant{ns - d.ns}; }
 };
 
 // A deadline is an instant: every blocking call takes one explicitly.

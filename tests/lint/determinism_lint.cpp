@@ -28,7 +28,7 @@ const std::vector<Rule>& rules() {
       {R"((system_clock|steady_clock|high_resolution_clock))", "std::chrono clocks", "Runtime::now / wall_now", kDeterministic},
       {R"(\b(gettimeofday|clock_gettime|localtime|gmtime)\s*\()", "libc clocks", "Runtime::now / wall_now", kDeterministic},
       {R"([^_a-zA-Z.>]time\s*\(\s*(nullptr|NULL|0)?\s*\))", "time()", "Runtime::wall_now", kDeterministic},
-      {R"(sleep_for|sleep_until\s*\(\s*std|\busleep\s*\(|\bnanosleep\s*\()", "thread sleeps", "Runtime::sleep_for", kDeterministic},
+      {R"(this_thread::|\busleep\s*\(|\bnanosleep\s*\(|(^|[^_a-zA-Z.>:])sleep\s*\()", "thread sleeps", "Runtime::sleep_for", kDeterministic},
       {R"([^_a-zA-Z.>](s)?rand\s*\()", "rand()", "Runtime::rng (sim/runtime/rng.h)", kDeterministic},
       {R"(random_device|mt19937|default_random_engine|minstd_rand)", "std random engines", "Runtime::rng", kDeterministic},
       {R"(std::\w+_distribution|std::shuffle|std::sample)", "std distributions", "Rng::below/between (portable)", kDeterministic},

@@ -31,6 +31,8 @@ TEST(DeterminismLint, FlagsEachBannedThing) {
       "#include \"sim/simulated/world.h\"",
       "try { f(); } catch (...) { }",
       "thread_local int x;",
+      "std::this_thread::sleep_for(d);",
+      "sleep(1);",
       "time_t now = time(nullptr);",
   };
   for (const char* line : bad) {
@@ -45,6 +47,7 @@ TEST(DeterminismLint, RespectsFoldersCommentsAndOptOuts) {
   EXPECT_TRUE(check_file("broker/x.cpp", "std::thread t;  // allowed: test of the opt-out\n").empty());
   EXPECT_TRUE(check_file("broker/x.cpp", "rt.net().connect(addr, deadline);\n").empty());
   EXPECT_TRUE(check_file("broker/x.cpp", "auto t = rt.now();\n").empty());
+  EXPECT_TRUE(check_file("broker/x.cpp", "(void)rt.sleep_for(Duration::millis(1));\n").empty());
   EXPECT_TRUE(check_file("broker/x.h", "static Result<File> open(const Path& p);\n").empty());
   EXPECT_TRUE(check_file("broker/x.cpp", "try { f(); } catch (...) { throw; }\n").empty());
   EXPECT_EQ(check_file("broker/x.cpp", std::string(101, 'x') + "\n").size(), 1u);

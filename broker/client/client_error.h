@@ -1,0 +1,108 @@
+#pragma once
+// Errors of tern's client as values. A client failure is either a Kafka error code that a
+// broker answered (UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, ...) or a runtime
+// failure on the way there (refused, reset, timed_out). Callers need both: the code decides
+// whether to retry, the message is what a CLI prints on one line.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include "broker/protocol/error_code.h"
+#include "sim/runtime/result.h"
+
+namespace tern::client {
+
+class ClientError {
+ public:
+  ClientError() = default;
+  // A Kafka error code from a response. REQUIRES: code != 0.
+  static ClientError kafka(int16_t code, std::string context = {});
+  // A runtime failure (network, timeout, cancel).
+  static ClientError runtime(Errc errc, std::string context = {});
+  static ClientError runtime(const Error& e);
+
+  bool is_kafka() const { return kafka_code_ != 0; }
+  int16_t kafka_code() const { return kafka_code_; }
+  Errc errc() const { return errc_; }
+  const std::string& context() const { return context_; }
+  // Kafka's notion (RetriableException) for broker codes; network failures and timeouts
+  // are retriable too (a reconnect may fix them).
+  bool retriable() const;
+  // "UNKNOWN_TOPIC_OR_PARTITION: this server does not host this topic-partition (produce t-0)"
+  std::string message() const;
+  bool operator==(protocol::ErrorCode c) const { return kafka_code_ == protocol::to_wire(c); }
+  bool operator==(Errc c) const { return !is_kafka() && errc_ == c; }
+
+ private:
+  int16_t kafka_code_ = 0;
+  Errc errc_ = Errc::io_error;
+  std::string context_;
+};
+
+// A readable sentence for a Kafka error code, e.g. for TOPIC_ALREADY_EXISTS
+// "topic with this name already exists". Empty for codes without one.
+std::string_view describe_error_code(int16_t code);
+
+template <class T>
+class [[nodiscard]] ClientResult {
+ public:
+  ClientResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  ClientResult(ClientError error) : v_(std::in_place_index<1>, std::move(error)) {}
+  ClientResult(const Error& error) : v_(std::in_place_index<1>, ClientError::runtime(error)) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & {
+    TERN_ASSERT(ok(), "value() of an error: {}", std::get<1>(v_).message());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    TERN_ASSERT(ok(), "value() of an error: {}", std::get<1>(v_).message());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    TERN_ASSERT(ok(), "value() of an error: {}", std::get<1>(v_).message());
+    return std::get<0>(std::move(v_));
+  }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() { return value(); }
+  const ClientError& error() const {
+    TERN_ASSERT(!ok(), "error() of an ok result");
+    return std::get<1>(v_);
+  }
+
+ private:
+  std::variant<T, ClientError> v_;
+};
+
+template <>
+class [[nodiscard]] ClientResult<void> {
+ public:
+  ClientResult() = default;
+  ClientResult(ClientError error) : err_(std::move(error)), has_err_(true) {}
+  ClientResult(const Error& error) : err_(ClientError::runtime(error)), has_err_(true) {}
+  bool ok() const { return !has_err_; }
+  explicit operator bool() const { return ok(); }
+  const ClientError& error() const {
+    TERN_ASSERT(has_err_, "error() of an ok result");
+    return err_;
+  }
+
+ private:
+  ClientError err_;
+  bool has_err_ = false;
+};
+
+using ClientStatus = ClientResult<void>;
+
+}  // namespace tern::client
+
+// Propagates an error (ClientResult, Result or Status) out of a ClientResult function.
+#define TERN_CLIENT_TRY(expr)                           \
+  do {                                                  \
+    auto&& tern_ctry_r_ = (expr);                       \
+    if (!tern_ctry_r_.ok()) return tern_ctry_r_.error(); \
+  } while (0)

@@ -1,0 +1,411 @@
+#include "broker/client/consumer.h"
+
+#include <algorithm>
+
+#include "broker/protocol/records/record_reader.h"
+
+namespace tern::client {
+
+using protocol::ErrorCode;
+using protocol::to_wire;
+
+namespace {
+
+bool refresh_worthy(int16_t code) {
+  switch (static_cast<ErrorCode>(code)) {
+    case ErrorCode::not_leader_or_follower:
+    case ErrorCode::leader_not_available:
+    case ErrorCode::unknown_topic_or_partition:
+    case ErrorCode::fenced_leader_epoch:
+    case ErrorCode::unknown_leader_epoch:
+    case ErrorCode::replica_not_available:
+    case ErrorCode::kafka_storage_error:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Consumer::Consumer(Runtime& rt, ClientOptions client, ConsumerOptions options)
+    : rt_(rt), cluster_(rt, std::move(client)), options_(options) {
+  TERN_ASSERT(options_.max_poll_records > 0);
+}
+
+void Consumer::assign(std::vector<TopicPartition> partitions) {
+  std::sort(partitions.begin(), partitions.end());
+  partitions.erase(std::unique(partitions.begin(), partitions.end()), partitions.end());
+  std::map<TopicPartition, int64_t> kept;
+  for (const auto& tp : partitions) {
+    auto it = positions_.find(tp);
+    if (it != positions_.end()) kept[tp] = it->second;
+  }
+  positions_ = std::move(kept);
+  assigned_ = std::move(partitions);
+  // Buffered records of partitions no longer assigned must not be returned.
+  std::vector<ConsumerRecord> keep;
+  for (size_t i = buffered_next_; i < buffered_.size(); ++i) {
+    TopicPartition tp{buffered_[i].topic, buffered_[i].partition};
+    if (std::binary_search(assigned_.begin(), assigned_.end(), tp)) {
+      keep.push_back(std::move(buffered_[i]));
+    }
+  }
+  buffered_ = std::move(keep);
+  buffered_next_ = 0;
+}
+
+ClientStatus Consumer::assign_topic(const std::string& topic, Deadline deadline) {
+  auto t = cluster_.topic(topic, false, deadline);
+  if (!t.ok()) return t.error();
+  std::vector<TopicPartition> tps = assigned_;
+  for (const auto& p : t->partitions) tps.push_back({topic, p.partition});
+  assign(std::move(tps));
+  return {};
+}
+
+void Consumer::seek(const TopicPartition& tp, int64_t offset) {
+  TERN_ASSERT(offset >= 0, "seek to {}", offset);
+  positions_[tp] = offset;
+  // Drop buffered records of this partition: they belong to the old position.
+  std::vector<ConsumerRecord> keep;
+  for (size_t i = buffered_next_; i < buffered_.size(); ++i) {
+    if (buffered_[i].topic != tp.topic || buffered_[i].partition != tp.partition) {
+      keep.push_back(std::move(buffered_[i]));
+    }
+  }
+  buffered_ = std::move(keep);
+  buffered_next_ = 0;
+}
+
+ClientStatus Consumer::seek_to_beginning(const std::vector<TopicPartition>& tps) {
+  auto offsets = list_offsets(tps, kEarliestTimestamp);
+  if (!offsets.ok()) return offsets.error();
+  for (const auto& [tp, off] : offsets.value()) seek(tp, off);
+  return {};
+}
+
+ClientStatus Consumer::seek_to_end(const std::vector<TopicPartition>& tps) {
+  auto offsets = list_offsets(tps, kLatestTimestamp);
+  if (!offsets.ok()) return offsets.error();
+  for (const auto& [tp, off] : offsets.value()) seek(tp, off);
+  return {};
+}
+
+ClientResult<int64_t> Consumer::position(const TopicPartition& tp) {
+  if (!positions_.count(tp)) {
+    ClientStatus st = resolve_positions(rt_.now() + cluster_.options().connection.request_timeout);
+    if (!st.ok()) return st.error();
+  }
+  auto it = positions_.find(tp);
+  if (it == positions_.end()) {
+    return ClientError::kafka(to_wire(ErrorCode::unknown_topic_or_partition),
+                              fmt::format("{}-{} is not assigned", tp.topic, tp.partition));
+  }
+  return it->second;
+}
+
+ClientResult<std::map<TopicPartition, int64_t>> Consumer::list_offsets(
+    const std::vector<TopicPartition>& tps, int64_t timestamp) {
+  const Deadline deadline = rt_.now() + cluster_.options().connection.request_timeout;
+  std::map<TopicPartition, int64_t> out;
+  std::vector<TopicPartition> todo = tps;
+  while (!todo.empty()) {
+    std::map<int32_t, std::vector<TopicPartition>> by_leader;
+    std::optional<ClientError> last;
+    for (const auto& tp : todo) {
+      auto leader = cluster_.leader(tp.topic, tp.partition, deadline);
+      if (!leader.ok()) {
+        if (!leader.error().retriable()) return leader.error();
+        last = leader.error();
+        continue;
+      }
+      by_leader[leader.value()].push_back(tp);
+    }
+    std::vector<TopicPartition> retry;
+    for (const auto& [leader, list] : by_leader) {
+      auto conn = cluster_.connection(leader, deadline);
+      if (!conn.ok()) {
+        last = conn.error();
+        retry.insert(retry.end(), list.begin(), list.end());
+        continue;
+      }
+      protocol::ListOffsetsRequest req;
+      req.replica_id = -1;
+      for (const auto& tp : list) {
+        if (req.topics.empty() || req.topics.back().name != tp.topic) {
+          req.topics.emplace_back();
+          req.topics.back().name = tp.topic;
+        }
+        protocol::ListOffsetsRequest::Partition p;
+        p.partition_index = tp.partition;
+        p.timestamp = timestamp;
+        req.topics.back().partitions.push_back(p);
+      }
+      auto resp = conn.value()->call(req);
+      if (!resp.ok()) {
+        if (!resp.error().retriable()) return resp.error();
+        last = resp.error();
+        retry.insert(retry.end(), list.begin(), list.end());
+        continue;
+      }
+      for (const auto& t : resp->topics) {
+        for (const auto& p : t.partitions) {
+          TopicPartition tp{t.name, p.partition_index};
+          if (p.error_code == 0) {
+            out[tp] = p.offset;
+            continue;
+          }
+          ClientError e = ClientError::kafka(p.error_code, fmt::format(
+              "list offsets of {}-{}", tp.topic, tp.partition));
+          if (!e.retriable()) return e;
+          cluster_.invalidate(tp.topic);
+          last = e;
+          retry.push_back(tp);
+        }
+      }
+    }
+    for (const auto& tp : todo) {
+      if (!out.count(tp) && std::find(retry.begin(), retry.end(), tp) == retry.end()) {
+        retry.push_back(tp);  // leader unknown this round, or missing from the answer
+      }
+    }
+    todo = std::move(retry);
+    if (todo.empty()) break;
+    if (rt_.now() >= deadline) {
+      if (last) return *last;
+      return ClientError::runtime(Errc::timed_out, "list offsets");
+    }
+    Status st = rt_.sleep_for(options_.retry_backoff);
+    if (!st.ok()) return ClientError::runtime(st.error());
+  }
+  return out;
+}
+
+ClientStatus Consumer::resolve_positions(Deadline) {
+  std::vector<TopicPartition> missing;
+  for (const auto& tp : assigned_) {
+    if (!positions_.count(tp)) missing.push_back(tp);
+  }
+  if (missing.empty()) return {};
+  if (options_.auto_offset_reset == OffsetReset::none) {
+    return ClientError::kafka(to_wire(ErrorCode::offset_out_of_range), fmt::format(
+        "no position for {}-{} and auto.offset.reset=none", missing[0].topic,
+        missing[0].partition));
+  }
+  auto offsets = list_offsets(missing, options_.auto_offset_reset == OffsetReset::earliest
+                                           ? kEarliestTimestamp : kLatestTimestamp);
+  if (!offsets.ok()) return offsets.error();
+  for (const auto& [tp, off] : offsets.value()) {
+    if (!positions_.count(tp)) positions_[tp] = off;
+  }
+  return {};
+}
+
+ClientStatus Consumer::take_records(const TopicPartition& tp, const Bytes& records) {
+  int64_t& pos = positions_[tp];
+  SplitOptions so;
+  so.crc = options_.check_crcs ? CrcCheck::verify : CrcCheck::skip;
+  BatchSplit split = split_batches(records, so);
+  for (const BatchHeader& batch : split.batches) {
+    if (batch.next_offset().value() <= pos) continue;  // wholly before our position
+    if (batch.is_control()) {
+      pos = batch.next_offset().value();
+      continue;
+    }
+    auto reader = RecordReader::open(batch);
+    if (!reader.ok()) {
+      return ClientError::kafka(to_wire(ErrorCode::corrupt_message),
+                                fmt::format("{}-{}: {}", tp.topic, tp.partition,
+                                            reader.error().message()));
+    }
+    while (true) {
+      auto next = reader->next();
+      if (!next.ok()) {
+        return ClientError::kafka(to_wire(ErrorCode::corrupt_message),
+                                  fmt::format("{}-{}: {}", tp.topic, tp.partition,
+                                              next.error().message()));
+      }
+      if (!next.value()) break;
+      const RecordView& r = *next.value();
+      const int64_t offset = reader->offset_of(r).value();
+      if (offset < pos) continue;  // a fetch starts at the batch holding our position
+      ConsumerRecord rec;
+      rec.topic = tp.topic;
+      rec.partition = tp.partition;
+      rec.offset = offset;
+      rec.timestamp = reader->timestamp_of(r);
+      rec.timestamp_type = batch.timestamp_type();
+      if (r.key) rec.key = to_bytes(*r.key);
+      if (r.value) rec.value = to_bytes(*r.value);
+      for (const auto& h : r.headers) {
+        rec.headers.push_back(RecordHeader{std::string(h.key),
+                                           h.value ? std::optional<Bytes>(to_bytes(*h.value))
+                                                   : std::nullopt});
+      }
+      buffered_.push_back(std::move(rec));
+    }
+    TERN_ASSERT(batch.next_offset().value() > pos);
+    pos = batch.next_offset().value();
+  }
+  if (split.error && split.batches.empty()) {
+    return ClientError::kafka(to_wire(ErrorCode::corrupt_message),
+                              fmt::format("{}-{}: {}", tp.topic, tp.partition,
+                                          split.error->message()));
+  }
+  return {};
+}
+
+ClientStatus Consumer::fetch_once(Deadline deadline) {
+  const Deadline meta_deadline = rt_.now() + cluster_.options().connection.request_timeout;
+  std::map<int32_t, std::vector<TopicPartition>> by_leader;
+  for (const auto& tp : assigned_) {
+    if (!positions_.count(tp)) continue;
+    auto leader = cluster_.leader(tp.topic, tp.partition, meta_deadline);
+    if (!leader.ok()) {
+      if (!leader.error().retriable()) return leader.error();
+      continue;
+    }
+    by_leader[leader.value()].push_back(tp);
+  }
+  if (by_leader.empty()) {
+    Instant wake = std::min(deadline, rt_.now() + options_.retry_backoff);
+    Status st = rt_.sleep_until(wake);
+    if (!st.ok()) return ClientError::runtime(st.error());
+    return {};
+  }
+  int64_t wait_ms = (deadline - rt_.now()).to_millis();
+  wait_ms = std::clamp<int64_t>(wait_ms, 0, options_.fetch_max_wait_ms);
+
+  struct InFlight {
+    Connection::Pending<protocol::FetchResponse> pending;
+    std::map<TopicPartition, int64_t> asked;
+  };
+  std::vector<InFlight> inflight;
+  std::optional<ClientError> last;
+  for (const auto& [leader, list] : by_leader) {
+    auto conn = cluster_.connection(leader, meta_deadline);
+    if (!conn.ok()) {
+      last = conn.error();
+      continue;
+    }
+    protocol::FetchRequest req;
+    req.replica_id = -1;
+    req.max_wait_ms = static_cast<int32_t>(wait_ms);
+    req.min_bytes = options_.fetch_min_bytes;
+    req.max_bytes = options_.fetch_max_bytes;
+    req.isolation_level = 0;
+    req.session_id = 0;
+    req.session_epoch = -1;  // no fetch session (KIP-227): full requests every time
+    InFlight f;
+    for (const auto& tp : list) {
+      if (req.topics.empty() || req.topics.back().topic != tp.topic) {
+        req.topics.emplace_back();
+        req.topics.back().topic = tp.topic;
+      }
+      protocol::FetchRequest::Partition p;
+      p.partition = tp.partition;
+      p.fetch_offset = positions_[tp];
+      p.partition_max_bytes = options_.max_partition_fetch_bytes;
+      req.topics.back().partitions.push_back(p);
+      f.asked[tp] = p.fetch_offset;
+    }
+    auto version = conn.value()->version_for<protocol::FetchRequest>();
+    if (!version.ok()) return version.error();
+    auto pending = conn.value()->send(req, version.value());
+    if (!pending.ok()) {
+      last = pending.error();
+      continue;
+    }
+    f.pending = std::move(pending.value());
+    inflight.push_back(std::move(f));
+  }
+  for (auto& f : inflight) {
+    auto resp = f.pending.get(rt_.now() + cluster_.options().connection.request_timeout +
+                              Duration::millis(wait_ms));
+    if (!resp.ok()) {
+      if (!resp.error().retriable()) return resp.error();
+      last = resp.error();
+      continue;
+    }
+    if (resp->error_code != 0) {
+      ClientError e = ClientError::kafka(resp->error_code, "fetch");
+      if (!e.retriable()) return e;
+      last = e;
+      continue;
+    }
+    for (const auto& t : resp->responses) {
+      for (const auto& p : t.partitions) {
+        TopicPartition tp{t.topic, p.partition_index};
+        auto asked = f.asked.find(tp);
+        auto pos = positions_.find(tp);
+        // Ignore answers for partitions re-sought or unassigned while the fetch was out.
+        if (asked == f.asked.end() || pos == positions_.end() || pos->second != asked->second) {
+          continue;
+        }
+        if (p.error_code == 0) {
+          if (p.records) {
+            ClientStatus st = take_records(tp, *p.records);
+            if (!st.ok()) return st;
+          }
+          continue;
+        }
+        if (p.error_code == to_wire(ErrorCode::offset_out_of_range)) {
+          if (options_.auto_offset_reset == OffsetReset::none) {
+            return ClientError::kafka(p.error_code, fmt::format(
+                "{}-{} at offset {}", tp.topic, tp.partition, asked->second));
+          }
+          positions_.erase(tp);  // resolved again by auto.offset.reset on the next round
+          continue;
+        }
+        if (refresh_worthy(p.error_code)) {
+          cluster_.invalidate(tp.topic);
+          last = ClientError::kafka(p.error_code, fmt::format("fetch {}-{}", tp.topic,
+                                                              tp.partition));
+          continue;
+        }
+        return ClientError::kafka(p.error_code, fmt::format("fetch {}-{}", tp.topic,
+                                                            tp.partition));
+      }
+    }
+  }
+  if (last && buffered_.size() == buffered_next_) return *last;
+  return {};
+}
+
+ClientResult<std::vector<ConsumerRecord>> Consumer::poll(Duration timeout) {
+  const Deadline deadline = rt_.now() + timeout;
+  while (true) {
+    if (buffered_next_ < buffered_.size()) {
+      const size_t n = std::min(options_.max_poll_records, buffered_.size() - buffered_next_);
+      std::vector<ConsumerRecord> out;
+      out.reserve(n);
+      for (size_t i = 0; i < n; ++i) out.push_back(std::move(buffered_[buffered_next_ + i]));
+      buffered_next_ += n;
+      if (buffered_next_ == buffered_.size()) {
+        buffered_.clear();
+        buffered_next_ = 0;
+      }
+      return out;
+    }
+    if (assigned_.empty()) {
+      Status st = rt_.sleep_until(deadline);
+      if (!st.ok()) return ClientError::runtime(st.error());
+      return std::vector<ConsumerRecord>{};
+    }
+    ClientStatus st = resolve_positions(deadline);
+    if (st.ok()) st = fetch_once(deadline);
+    if (!st.ok()) {
+      if (!st.error().retriable()) return st.error();
+      if (rt_.now() >= deadline) return std::vector<ConsumerRecord>{};
+      Instant wake = std::min(deadline, rt_.now() + options_.retry_backoff);
+      Status s = rt_.sleep_until(wake);
+      if (!s.ok()) return ClientError::runtime(s.error());
+      continue;
+    }
+    if (buffered_next_ < buffered_.size()) continue;
+    if (rt_.now() >= deadline) return std::vector<ConsumerRecord>{};
+  }
+}
+
+}  // namespace tern::client

@@ -1,0 +1,98 @@
+#pragma once
+// The consumer, without groups: assign(partitions), seek (to an offset, the beginning or the
+// end via ListOffsets), poll(timeout) -> records. Fetch v4-v11 without sessions (session id
+// 0, full requests), one request per partition leader, long polling on the broker
+// (max_wait_ms/min_bytes). Compressed batches are decompressed, control batches skipped,
+// and records below the fetch position inside a returned batch are dropped (a fetch starts
+// at a batch boundary, not at the asked offset).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/client/client_error.h"
+#include "broker/client/cluster.h"
+#include "broker/protocol/records/record.h"
+#include "broker/protocol/records/record_batch.h"
+
+namespace tern::client {
+
+enum class OffsetReset : uint8_t { earliest, latest, none };
+
+struct ConsumerOptions {
+  OffsetReset auto_offset_reset = OffsetReset::latest;  // auto.offset.reset
+  int32_t fetch_max_wait_ms = 500;                      // fetch.max.wait.ms
+  int32_t fetch_min_bytes = 1;                          // fetch.min.bytes
+  int32_t fetch_max_bytes = 50 * 1024 * 1024;           // fetch.max.bytes
+  int32_t max_partition_fetch_bytes = 1024 * 1024;      // max.partition.fetch.bytes
+  size_t max_poll_records = 500;                        // max.poll.records
+  Duration retry_backoff = Duration::millis(100);
+  bool check_crcs = true;                               // check.crcs
+};
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+struct ConsumerRecord {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp = -1;
+  TimestampType timestamp_type = TimestampType::create_time;
+  std::optional<Bytes> key;
+  std::optional<Bytes> value;
+  std::vector<RecordHeader> headers;
+};
+
+// ListOffsets' special timestamps.
+inline constexpr int64_t kLatestTimestamp = -1;
+inline constexpr int64_t kEarliestTimestamp = -2;
+
+class Consumer {
+ public:
+  Consumer(Runtime& rt, ClientOptions client, ConsumerOptions options = {});
+
+  // Replaces the assignment. Partitions without a position get one on the next poll
+  // (auto.offset.reset) unless seek()ed first.
+  void assign(std::vector<TopicPartition> partitions);
+  // Assigns every partition of a topic (metadata lookup, waiting up to `deadline`).
+  ClientStatus assign_topic(const std::string& topic, Deadline deadline);
+  const std::vector<TopicPartition>& assignment() const { return assigned_; }
+
+  void seek(const TopicPartition& tp, int64_t offset);
+  ClientStatus seek_to_beginning(const std::vector<TopicPartition>& tps);
+  ClientStatus seek_to_end(const std::vector<TopicPartition>& tps);
+  // The next offset poll() will return for tp (resolving auto.offset.reset if needed).
+  ClientResult<int64_t> position(const TopicPartition& tp);
+
+  // ListOffsets for each partition: kEarliestTimestamp, kLatestTimestamp or a time in ms
+  // (the first offset whose timestamp is >= it; -1 if none).
+  ClientResult<std::map<TopicPartition, int64_t>> list_offsets(
+      const std::vector<TopicPartition>& tps, int64_t timestamp);
+
+  // Records from the assigned partitions; waits up to `timeout` for at least one. An empty
+  // vector means none arrived in time. Errors: OFFSET_OUT_OF_RANGE with
+  // auto.offset.reset=none, non-retriable fetch errors, a corrupt batch.
+  ClientResult<std::vector<ConsumerRecord>> poll(Duration timeout);
+
+  Cluster& cluster() { return cluster_; }
+
+ private:
+  ClientStatus resolve_positions(Deadline deadline);
+  ClientStatus fetch_once(Deadline deadline);
+  ClientStatus take_records(const TopicPartition& tp, const Bytes& records);
+
+  Runtime& rt_;
+  Cluster cluster_;
+  ConsumerOptions options_;
+  std::vector<TopicPartition> assigned_;
+  std::map<TopicPartition, int64_t> positions_;  // absent: needs auto.offset.reset
+  std::vector<ConsumerRecord> buffered_;
+  size_t buffered_next_ = 0;
+};
+
+}  // namespace tern::client

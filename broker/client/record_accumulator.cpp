@@ -1,0 +1,63 @@
+#include "broker/client/record_accumulator.h"
+
+namespace tern::client {
+
+size_t estimate_record_bytes(std::optional<ByteView> key, std::optional<ByteView> value,
+                             std::span<const RecordHeaderView> headers) {
+  // length(5) attributes(1) timestampDelta(10) offsetDelta(5) keyLen(5) valueLen(5)
+  // headerCount(5), each header keyLen(5) valueLen(5).
+  size_t n = 36;
+  if (key) n += key->size();
+  if (value) n += value->size();
+  for (const auto& h : headers) n += 10 + h.key.size() + (h.value ? h.value->size() : 0);
+  return n;
+}
+
+bool PartitionQueue::append(const Append& record, Promise<Delivery> promise, Instant now,
+                            const BatchOptions& options, size_t batch_bytes) {
+  const size_t add = estimate_record_bytes(record.key, record.value, record.headers);
+  bool started_behind = false;
+  if (batches_.empty() ||
+      (batches_.back()->builder.record_count() > 0 &&
+       batches_.back()->builder.uncompressed_bytes() + add > batch_bytes)) {
+    started_behind = !batches_.empty();
+    batches_.push_back(std::make_unique<ProducerBatch>(options, now));
+  }
+  ProducerBatch& b = *batches_.back();
+  b.builder.add(record.timestamp, record.key, record.value, record.headers);
+  b.promises.push_back(std::move(promise));
+  b.timestamps.push_back(record.timestamp);
+  b.reserved_bytes += record.reserved_bytes;
+  TERN_ASSERT(b.promises.size() == b.builder.record_count(), "{} promises, {} records",
+              b.promises.size(), b.builder.record_count());
+  return started_behind;
+}
+
+bool PartitionQueue::ready(Instant now, Duration linger, size_t batch_bytes,
+                           bool flushing) const {
+  if (batches_.empty()) return false;
+  if (flushing || batches_.size() > 1) return true;
+  const ProducerBatch& b = *batches_.front();
+  return b.builder.uncompressed_bytes() >= batch_bytes || now >= b.created + linger;
+}
+
+Instant PartitionQueue::ready_at(Duration linger) const {
+  TERN_ASSERT(!batches_.empty());
+  return batches_.front()->created + linger;
+}
+
+std::unique_ptr<ProducerBatch> PartitionQueue::take() {
+  TERN_ASSERT(!batches_.empty());
+  auto b = std::move(batches_.front());
+  batches_.pop_front();
+  TERN_ASSERT(b->builder.record_count() > 0);
+  return b;
+}
+
+size_t PartitionQueue::record_count() const {
+  size_t n = 0;
+  for (const auto& b : batches_) n += b->builder.record_count();
+  return n;
+}
+
+}  // namespace tern::client

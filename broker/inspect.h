@@ -1,0 +1,47 @@
+#pragma once
+// Read-only hooks for invariant checkers and tests (scenarios may include this and
+// broker/server/broker.h, never other broker internals). Nothing here changes broker state.
+//
+// Suspension: partition_records() reads the log from disk, so it must run in a task of the
+// broker's own node (the same Runtime). The other calls do not suspend.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/base/bytes.h"
+#include "broker/server/broker.h"
+#include "sim/runtime/result.h"
+
+namespace tern::inspect {
+
+struct PartitionView {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;   // next offset to be assigned
+  int64_t high_watermark = 0;   // what consumers may read (== durable offset when
+                                // tern.flush.durable, else the log end offset)
+  int64_t durable_offset = 0;   // everything below is fsynced
+};
+
+// Topic names, sorted. Empty before run() has recovered the metadata.
+std::vector<std::string> topics(const server::Broker& broker);
+// Partition count, or nullopt for an unknown topic.
+std::optional<int32_t> partition_count(const server::Broker& broker, const std::string& topic);
+// nullopt for an unknown topic/partition.
+std::optional<PartitionView> partition(const server::Broker& broker, const std::string& topic,
+                                       int32_t partition);
+// Every partition, ordered by (topic, partition).
+std::vector<PartitionView> partitions(const server::Broker& broker);
+// The cluster id (stable across restarts); empty before recovery.
+std::string cluster_id(const server::Broker& broker);
+
+// Concatenated RecordBatch v2 bytes (offsets assigned) from `from` up to the high watermark
+// (or the log end when `include_unstable`), at most `max_bytes` past the first batch.
+// Errors: not_found for an unknown partition or an offset outside the log.
+Result<Bytes> partition_records(server::Broker& broker, const std::string& topic,
+                                int32_t partition, int64_t from, uint64_t max_bytes,
+                                bool include_unstable = false);
+
+}  // namespace tern::inspect

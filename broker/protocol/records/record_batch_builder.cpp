@@ -1,0 +1,138 @@
+#include "broker/protocol/records/record_batch_builder.h"
+
+#include <fmt/format.h>
+
+#include "broker/base/varint.h"
+
+namespace tern {
+namespace {
+
+namespace L = batch_layout;
+
+void put_varint_to(Bytes& out, int64_t v) {
+  uint8_t tmp[kVarint64MaxBytes];
+  const size_t n = put_varlong(tmp, v);
+  out.insert(out.end(), tmp, tmp + n);
+}
+
+size_t nullable_size(const std::optional<ByteView>& b) {
+  if (!b) return varint_size(-1);
+  return varint_size(static_cast<int32_t>(b->size())) + b->size();
+}
+
+void put_nullable(Bytes& out, const std::optional<ByteView>& b) {
+  if (!b) {
+    put_varint_to(out, -1);
+    return;
+  }
+  TERN_ASSERT(b->size() <= static_cast<size_t>(INT32_MAX), "{} bytes", b->size());
+  put_varint_to(out, static_cast<int64_t>(b->size()));
+  append_bytes(out, *b);
+}
+
+}  // namespace
+
+void RecordBatchBuilder::add(int64_t timestamp, std::optional<ByteView> key,
+                             std::optional<ByteView> value,
+                             std::span<const RecordHeaderView> headers) {
+  add_at(last_offset_delta_ + 1, timestamp, key, value, headers);
+}
+
+void RecordBatchBuilder::add_at(int32_t offset_delta, int64_t timestamp,
+                                std::optional<ByteView> key, std::optional<ByteView> value,
+                                std::span<const RecordHeaderView> headers) {
+  TERN_ASSERT(offset_delta > last_offset_delta_, "offset delta {} after {}", offset_delta,
+              last_offset_delta_);
+  TERN_ASSERT(count_ < INT32_MAX);
+  if (!base_timestamp_) base_timestamp_ = opts_.delete_horizon_ms.value_or(timestamp);
+  const int64_t ts_delta = timestamp - *base_timestamp_;
+
+  size_t body = 1 + varlong_size(ts_delta) + varint_size(offset_delta) + nullable_size(key) +
+                nullable_size(value) + varint_size(static_cast<int32_t>(headers.size()));
+  for (const auto& h : headers) {
+    body += nullable_size(as_bytes(h.key)) + nullable_size(h.value);
+  }
+  TERN_ASSERT(body <= static_cast<size_t>(INT32_MAX), "record of {} bytes", body);
+
+  put_varint_to(body_, static_cast<int64_t>(body));
+  const size_t body_start = body_.size();
+  body_.push_back(0);  // record attributes: unused, always 0
+  put_varint_to(body_, ts_delta);
+  put_varint_to(body_, offset_delta);
+  put_nullable(body_, key);
+  put_nullable(body_, value);
+  put_varint_to(body_, static_cast<int64_t>(headers.size()));
+  for (const auto& h : headers) {
+    put_nullable(body_, as_bytes(h.key));
+    put_nullable(body_, h.value);
+  }
+  TERN_ASSERT(body_.size() - body_start == body, "record body {} != computed {}",
+              body_.size() - body_start, body);
+
+  ++count_;
+  last_offset_delta_ = offset_delta;
+  if (max_timestamp_ == kNoTimestamp || timestamp > max_timestamp_) max_timestamp_ = timestamp;
+}
+
+RecordResult<Bytes> RecordBatchBuilder::build() const {
+  ByteView records = body_;
+  Bytes compressed;
+  if (opts_.compression != Compression::none) {
+    auto c = compress(opts_.compression, body_);
+    if (!c.ok()) return c.error();
+    compressed = std::move(c).value();
+    records = compressed;
+  }
+  const int64_t total = kBatchHeaderBytes + static_cast<int64_t>(records.size());
+  if (total > opts_.batch_bytes_max) {
+    return RecordError{RecordErrc::too_large,
+                       fmt::format("batch of {} bytes > max {}", total, opts_.batch_bytes_max)};
+  }
+
+  int16_t attrs = static_cast<int16_t>(opts_.compression);
+  if (opts_.timestamp_type == TimestampType::log_append_time) attrs |= batch_attr::kTimestampType;
+  if (opts_.transactional) attrs |= batch_attr::kTransactional;
+  if (opts_.control) attrs |= batch_attr::kControl;
+  if (opts_.delete_horizon_ms) attrs |= batch_attr::kDeleteHorizon;
+
+  const int64_t base_ts =
+      opts_.delete_horizon_ms ? *opts_.delete_horizon_ms : base_timestamp_.value_or(kNoTimestamp);
+  const int32_t last_delta = count_ > 0 ? last_offset_delta_ : opts_.empty_last_offset_delta;
+
+  Bytes out(static_cast<size_t>(kBatchHeaderBytes));
+  uint8_t* p = out.data();
+  store_be64(p + L::kBaseOffset, static_cast<uint64_t>(opts_.base_offset.value()));
+  store_be32(p + L::kBatchLength, static_cast<uint32_t>(total - L::kLogOverhead));
+  store_be32(p + L::kPartitionLeaderEpoch,
+             static_cast<uint32_t>(opts_.partition_leader_epoch.value()));
+  p[L::kMagic] = static_cast<uint8_t>(kMagicV2);
+  store_be16(p + L::kAttributes, static_cast<uint16_t>(attrs));
+  store_be32(p + L::kLastOffsetDelta, static_cast<uint32_t>(last_delta));
+  store_be64(p + L::kBaseTimestamp, static_cast<uint64_t>(base_ts));
+  store_be64(p + L::kMaxTimestamp, static_cast<uint64_t>(max_timestamp_));
+  store_be64(p + L::kProducerId, static_cast<uint64_t>(opts_.producer_id.value()));
+  store_be16(p + L::kProducerEpoch, static_cast<uint16_t>(opts_.producer_epoch.value()));
+  store_be32(p + L::kBaseSequence, static_cast<uint32_t>(opts_.base_sequence));
+  store_be32(p + L::kRecordsCount, static_cast<uint32_t>(count_));
+  append_bytes(out, records);
+  store_be32(out.data() + L::kCrc, compute_batch_crc(out));
+  TERN_ASSERT(static_cast<int64_t>(out.size()) == total);
+  return out;
+}
+
+RecordResult<Bytes> build_batch(const BatchOptions& opts, std::span<const Record> records) {
+  RecordBatchBuilder b(opts);
+  std::vector<RecordHeaderView> hs;
+  for (const Record& r : records) {
+    hs.clear();
+    for (const auto& h : r.headers) {
+      hs.push_back(RecordHeaderView{h.key, h.value ? std::optional<ByteView>(*h.value)
+                                                   : std::nullopt});
+    }
+    b.add(r.timestamp, r.key ? std::optional<ByteView>(*r.key) : std::nullopt,
+          r.value ? std::optional<ByteView>(*r.value) : std::nullopt, hs);
+  }
+  return b.build();
+}
+
+}  // namespace tern

@@ -1,0 +1,82 @@
+#pragma once
+// The handler contract (Redpanda's two-stage handler, handlers/handler.h there):
+// - Stage one runs on the connection's reader task, in request order. It decodes the
+//   request and does whatever must happen in order (a produce appends to the log here).
+// - It returns a Reply: the encoded response body now, a stage-two function that produces
+//   it later (runs in its own task, overlapping later requests on the same connection), no
+//   response (acks=0 produce), or "close the connection" (an undecodable request of an API
+//   without a top-level error code, like Kafka's own SocketServer).
+// Responses are written in request order whatever order stage two finishes in.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <type_traits>
+
+#include "broker/protocol/error_code.h"
+#include "broker/protocol/wire.h"
+
+namespace tern::server {
+
+class BrokerCore;
+
+struct Reply {
+  enum class Kind : uint8_t { now, later, none, close };
+  Kind kind = Kind::now;
+  protocol::Bytes body;                    // kind == now
+  std::function<protocol::Bytes()> later;  // kind == later: runs in a stage-two task
+  std::string close_reason;                // kind == close
+
+  static Reply none() { return Reply{Kind::none, {}, {}, {}}; }
+  static Reply close(std::string why) { return Reply{Kind::close, {}, {}, std::move(why)}; }
+  static Reply deferred(std::function<protocol::Bytes()> fn) {
+    return Reply{Kind::later, {}, std::move(fn), {}};
+  }
+};
+
+// What a handler sees besides its request.
+struct RequestContext {
+  BrokerCore& core;
+  const protocol::RequestHeader& header;
+  int16_t version() const { return header.api_version; }
+};
+
+template <class Msg>
+protocol::Bytes encode_body(const Msg& msg, int16_t version) {
+  protocol::Writer w;
+  msg.encode(w, version);
+  return w.take();
+}
+
+template <class Msg>
+Reply reply_now(const Msg& msg, int16_t version) {
+  return Reply{Reply::Kind::now, encode_body(msg, version), {}, {}};
+}
+
+template <class Resp>
+concept HasTopLevelErrorCode = requires(Resp r) { r.error_code = int16_t{0}; };
+
+// The answer to a request whose body did not decode: the API's response with a top-level
+// INVALID_REQUEST when it has one, else a closed connection (what Kafka does for every
+// unparseable request).
+template <class Resp>
+Reply undecodable_reply(const RequestContext& ctx, const std::string& why) {
+  if constexpr (HasTopLevelErrorCode<Resp>) {
+    Resp resp;
+    resp.error_code = protocol::to_wire(protocol::ErrorCode::invalid_request);
+    return reply_now(resp, ctx.version());
+  } else {
+    return Reply::close("undecodable request body: " + why);
+  }
+}
+
+// Decodes Req and calls fn(ctx, req) -> Reply; an undecodable body gets the reply above.
+template <class Req, class Resp, class Fn>
+Reply decode_and_handle(const RequestContext& ctx, protocol::Reader& body, Fn&& fn) {
+  Req req;
+  Status s = req.decode(body, ctx.version());
+  if (!s.ok()) return undecodable_reply<Resp>(ctx, s.error().message());
+  // Trailing bytes after a well-formed body are tolerated, as Kafka does.
+  return fn(ctx, req);
+}
+
+}  // namespace tern::server

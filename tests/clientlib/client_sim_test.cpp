@@ -1,0 +1,221 @@
+// Goal: tern's client against the real Broker object inside the simulated world. Keyed
+// produce with acks=all and consume back (same key same partition, offsets contiguous, order
+// kept), admin create/describe/alter/delete, consumer seek to earliest/latest/offset, and a
+// clear error for an unreachable broker.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "broker/client/admin.h"
+#include "broker/client/consumer.h"
+#include "broker/client/partitioner.h"
+#include "broker/client/producer.h"
+#include "broker/server/broker.h"
+#include "sim/simulated/world.h"
+
+namespace tern::client {
+namespace {
+
+struct SimCluster {
+  explicit SimCluster(uint64_t seed) : world(sim::World::Options{.seed = seed, .trace = {}}) {
+    server::BrokerConfig cfg;
+    cfg.listeners = {{"PLAINTEXT", "broker", 9092}};
+    cfg.log_dirs = {"data"};
+    cfg.num_partitions = 1;
+    broker = world.add_node("broker", [cfg](Runtime& rt) {
+      server::Broker b(rt, cfg);
+      (void)b.run();
+    });
+    world.start_node(broker);
+  }
+  // Runs `body` as a client node until it finishes (or a simulated hour passes).
+  void client(std::function<void(Runtime&)> body) {
+    bool done = false;
+    const uint32_t n = world.add_node(fmt::format("client{}", clients++),
+                                      [body, &done](Runtime& rt) {
+                                        body(rt);
+                                        done = true;
+                                      });
+    world.start_node(n);
+    ASSERT_TRUE(world.run_until([&] { return done; }, world.now() + Duration::seconds(3600)));
+  }
+  static ClientOptions options() {
+    ClientOptions o;
+    o.bootstrap = {Address{"broker", 9092}};
+    return o;
+  }
+
+  sim::World world;
+  uint32_t broker = 0;
+  int clients = 0;
+};
+
+TEST(ClientSim, AdminCreateDescribeAlterDelete) {
+  SimCluster c(1);
+  c.client([](Runtime& rt) {
+    Admin admin(rt, SimCluster::options());
+    ASSERT_TRUE(admin.create_topic({"orders", 3, 1, {{"retention.ms", "3600000"}}}).ok());
+    auto again = admin.create_topic({"orders", 3, 1, {}});
+    ASSERT_FALSE(again.ok());
+    EXPECT_TRUE(again.error() == protocol::ErrorCode::topic_already_exists)
+        << again.error().message();
+    auto names = admin.list_topics();
+    ASSERT_TRUE(names.ok()) << names.error().message();
+    EXPECT_EQ(names.value(), std::vector<std::string>{"orders"});
+    auto d = admin.describe_topic("orders");
+    ASSERT_TRUE(d.ok()) << d.error().message();
+    EXPECT_EQ(d->partitions.size(), 3u);
+    EXPECT_EQ(d->replication_factor(), 1);
+    for (const auto& p : d->partitions) EXPECT_GE(p.leader, 0);
+    auto cfg = admin.describe_configs(kResourceTopic, "orders");
+    ASSERT_TRUE(cfg.ok()) << cfg.error().message();
+    bool found = false;
+    for (const auto& e : cfg.value()) {
+      if (e.name == "retention.ms") {
+        found = true;
+        EXPECT_EQ(e.value, "3600000");
+      }
+    }
+    EXPECT_TRUE(found);
+    ASSERT_TRUE(admin.create_partitions("orders", 5).ok());
+    d = admin.describe_topic("orders");
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->partitions.size(), 5u);
+    auto alter = admin.alter_topic_configs("orders", {{"retention.ms", "7200000"}});
+    EXPECT_TRUE(alter.ok()) << alter.error().message();
+    ASSERT_TRUE(admin.delete_topic("orders").ok());
+    auto gone = admin.describe_topic("orders");
+    EXPECT_FALSE(gone.ok());
+    auto missing = admin.delete_topic("orders");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_TRUE(missing.error() == protocol::ErrorCode::unknown_topic_or_partition)
+        << missing.error().message();
+  });
+}
+
+TEST(ClientSim, KeyedProduceAcksAllConsumeBack) {
+  SimCluster c(2);
+  constexpr int kRecords = 300;
+  c.client([](Runtime& rt) {
+    Admin admin(rt, SimCluster::options());
+    ASSERT_TRUE(admin.create_topic({"keyed", 4, 1, {}}).ok());
+    ProducerOptions po;
+    po.acks = Acks::all;
+    po.batch_bytes = 2048;
+    po.compression = Compression::lz4;
+    Producer producer(rt, SimCluster::options(), po);
+    std::vector<DeliveryFuture> futures;
+    for (int i = 0; i < kRecords; ++i) {
+      ProducerRecord r;
+      r.topic = "keyed";
+      r.key = to_bytes(fmt::format("key-{}", i % 17));
+      r.value = to_bytes(fmt::format("value-{}", i));
+      r.headers.push_back({"h", to_bytes(std::to_string(i))});
+      auto f = producer.send(std::move(r));
+      ASSERT_TRUE(f.ok()) << f.error().message();
+      futures.push_back(std::move(f.value()));
+    }
+    ASSERT_TRUE(producer.flush().ok());
+    std::map<std::string, int32_t> partition_of_key;
+    std::map<int32_t, std::vector<int64_t>> offsets;
+    for (int i = 0; i < kRecords; ++i) {
+      auto md = futures[static_cast<size_t>(i)].get();
+      ASSERT_TRUE(md.ok()) << md.error().message();
+      const std::string key = fmt::format("key-{}", i % 17);
+      EXPECT_EQ(md->partition, partition_for_key(as_bytes(key), 4));
+      auto [it, fresh] = partition_of_key.emplace(key, md->partition);
+      EXPECT_EQ(it->second, md->partition);
+      offsets[md->partition].push_back(md->offset);
+    }
+    for (const auto& [p, offs] : offsets) {
+      for (size_t i = 0; i < offs.size(); ++i) EXPECT_EQ(offs[i], static_cast<int64_t>(i));
+    }
+
+    ConsumerOptions co;
+    co.auto_offset_reset = OffsetReset::earliest;
+    Consumer consumer(rt, SimCluster::options(), co);
+    ASSERT_TRUE(consumer.assign_topic("keyed", rt.now() + Duration::seconds(10)).ok());
+    std::map<int32_t, std::vector<ConsumerRecord>> got;
+    size_t total = 0;
+    for (int round = 0; round < 100 && total < kRecords; ++round) {
+      auto recs = consumer.poll(Duration::millis(500));
+      ASSERT_TRUE(recs.ok()) << recs.error().message();
+      for (auto& r : recs.value()) {
+        got[r.partition].push_back(std::move(r));
+        ++total;
+      }
+    }
+    ASSERT_EQ(total, static_cast<size_t>(kRecords));
+    RecordProperty("consumed", static_cast<int>(total));
+    std::fprintf(stderr, "consumed %zu records over %zu partitions at sim t=%lld ms\n", total,
+                 got.size(), static_cast<long long>(rt.now().ns / 1000000));
+    int last_index = -1;
+    for (const auto& [p, recs] : got) {
+      last_index = -1;
+      for (size_t i = 0; i < recs.size(); ++i) {
+        EXPECT_EQ(recs[i].offset, static_cast<int64_t>(i));  // contiguous from 0
+        const std::string value(as_chars(*recs[i].value));
+        const int index = std::stoi(value.substr(6));
+        EXPECT_GT(index, last_index);  // order kept within the partition
+        last_index = index;
+        EXPECT_EQ(partition_for_key(*recs[i].key, 4), p);
+        ASSERT_EQ(recs[i].headers.size(), 1u);
+        EXPECT_EQ(as_chars(*recs[i].headers[0].value), std::to_string(index));
+      }
+    }
+  });
+}
+
+TEST(ClientSim, SeekEarliestLatestOffset) {
+  SimCluster c(3);
+  c.client([](Runtime& rt) {
+    ProducerOptions po;
+    po.linger = Duration::millis(0);
+    Producer producer(rt, SimCluster::options(), po);  // auto-creates the topic
+    for (int i = 0; i < 10; ++i) {
+      auto f = producer.send({"seek", std::nullopt, to_bytes(std::to_string(i)), {}, 0, {}});
+      ASSERT_TRUE(f.ok()) << f.error().message();
+    }
+    ASSERT_TRUE(producer.flush().ok());
+    Consumer consumer(rt, SimCluster::options());
+    const TopicPartition tp{"seek", 0};
+    consumer.assign({tp});
+    ASSERT_TRUE(consumer.seek_to_end({tp}).ok());
+    EXPECT_EQ(consumer.position(tp).value(), 10);
+    auto none = consumer.poll(Duration::millis(300));
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty());
+    consumer.seek(tp, 7);
+    auto recs = consumer.poll(Duration::seconds(2));
+    ASSERT_TRUE(recs.ok());
+    ASSERT_EQ(recs->size(), 3u);
+    EXPECT_EQ(recs->front().offset, 7);  // records below the position are skipped
+    ASSERT_TRUE(consumer.seek_to_beginning({tp}).ok());
+    recs = consumer.poll(Duration::seconds(2));
+    ASSERT_TRUE(recs.ok());
+    ASSERT_EQ(recs->size(), 10u);
+    EXPECT_EQ(as_chars(*recs->at(4).value), "4");
+    // Out of range with auto.offset.reset=latest: moves to the end, no error.
+    consumer.seek(tp, 1000);
+    recs = consumer.poll(Duration::millis(500));
+    ASSERT_TRUE(recs.ok()) << recs.error().message();
+    EXPECT_EQ(consumer.position(tp).value(), 10);
+  });
+}
+
+TEST(ClientSim, UnreachableBrokerIsAnErrorValue) {
+  SimCluster c(4);
+  c.client([](Runtime& rt) {
+    ClientOptions o;
+    o.bootstrap = {Address{"nobody", 9092}};
+    o.connection.connect_timeout = Duration::seconds(1);
+    Admin admin(rt, o);
+    const Instant start = rt.now();
+    auto conn = admin.cluster().any_connection(rt.now() + Duration::seconds(3));
+    EXPECT_FALSE(conn.ok());
+    EXPECT_LE(rt.now() - start, Duration::seconds(4));
+  });
+}
+
+}  // namespace
+}  // namespace tern::client
