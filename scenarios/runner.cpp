@@ -49,9 +49,15 @@ Outcome run_scenario(const Scenario& sc, uint64_t seed, const RunOptions& option
     shape.servers.push_back(name);
     bootstrap.push_back({name, kBrokerPort});
     world.add_node(name, [&sc, b](Runtime& rt) {
-      server::Broker broker(rt, broker_config(sc, rt, b));
-      Status s = broker.run();
-      if (!s.ok()) rt.log(Severity::warn, "broker stopped: {}", s.error().message());
+      // The node's supervisor (systemd's Restart=on-failure): a broker that stops itself on a
+      // disk failure is started again after a pause, and recovery runs.
+      while (true) {
+        server::Broker broker(rt, broker_config(sc, rt, b));
+        Status s = broker.run();
+        if (s.ok() || s.code() == Errc::cancelled) return;
+        rt.log(Severity::warn, "broker stopped: {}; restarting in 1 s", s.error().message());
+        if (!rt.sleep_for(Duration::seconds(1)).ok()) return;
+      }
     });
   }
   const Instant heal_at = sc.faults ? sc.budget.heal_at(sc.duration) : Instant{0};

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh build
 bash tools/build.sh
-# Until `tern sim` lands, the seeded simulation scenarios run as the sim test suite.
-exec meson test -C build --suite sim --print-errorlogs
+exec ./build/tools/tern sim run --suite "${TERN_SUITE:-ci}" --jobs "$(nproc)" \
+  --junit build/tern-sim-junit.xml

@@ -5,6 +5,10 @@
 
 namespace tern {
 
+namespace {
+constexpr size_t kRewriteSegmentsOnOpen = 2;
+}  // namespace
+
 PartitionLog::PartitionLog(Runtime& rt, std::string dir, const LogConfig& config)
     : rt_(rt), dir_(std::move(dir)), config_(config), write_mutex_(rt), flusher_wake_(rt),
       durable_changed_(rt), alive_(std::make_shared<bool>(true)) {
@@ -114,9 +118,15 @@ Status PartitionLog::recover() {
     segments_[Offset(0)] = std::move(seg.value());
   }
   // What survived may still sit only in the page cache (a process crash, not a power loss):
-  // make it durable before acknowledging anything built on it. Indexes are rewritten from
-  // the rebuilt ones.
+  // make it durable before acknowledging anything built on it. An fsync alone is not enough
+  // after a failed one: Linux marks the pages whose writeback failed clean ("fsyncgate"), so
+  // they are readable yet never reach the disk, and a later fsync skips them. Rewriting the
+  // bytes dirties them again. Only the newest segments can hold such pages (older ones were
+  // fsynced when they rolled, and a failed roll fsync fails the log), so the last two are
+  // rewritten; older segments only get the fsync.
+  size_t from_end = segments_.size();
   for (auto& [base, seg] : segments_) {
+    if (from_end-- <= kRewriteSegmentsOnOpen) TERN_TRY(seg->rewrite_in_place());
     TERN_TRY(seg->fsync());
     TERN_TRY(seg->write_indexes());
   }
@@ -160,6 +170,7 @@ void PartitionLog::fail(const Error& e) {
   rt_.trace(Severity::warn, "log.failed", {{"dir", dir_}, {"error", e.message()}});
   flusher_wake_.notify_all();
   durable_changed_.notify_all();
+  if (on_failure_) on_failure_(e);
 }
 
 bool PartitionLog::should_roll(uint64_t batch_bytes, Offset last_offset, Instant now) const {

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 // One partition's log (Kafka's UnifiedLog/LocalLog): an ordered run of segments under
 // `<log.dir>/<topic>-<partition>/`, offsets contiguous from the log start offset to the log
 // end offset. The log assigns offsets on append, serves whole batches on read, rolls
@@ -102,6 +103,12 @@ class PartitionLog {
   uint64_t size_bytes() const;
   size_t segment_count() const { return segments_.size(); }
   bool failed() const { return failed_; }
+  // Called once when the log fails (a write or fsync error): the broker treats it like
+  // Kafka's log directory failure and shuts down, so a supervisor restarts it and recovery
+  // runs, instead of serving a partition that can no longer take writes.
+  void set_failure_handler(std::function<void(const Error&)> handler) {
+    on_failure_ = std::move(handler);
+  }
   const std::string& dir() const { return dir_; }
   const RecoveryReport& recovery() const { return recovery_; }
   uint64_t flush_rounds() const { return flush_rounds_; }
@@ -130,6 +137,7 @@ class PartitionLog {
   Offset end_;      // log end offset
   Offset durable_;  // everything below is fsynced
   bool failed_ = false;
+  std::function<void(const Error&)> on_failure_;
   bool closed_ = false;
   Mutex write_mutex_;  // appends, rolls, truncation, retention
   // Flusher state.

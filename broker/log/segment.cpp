@@ -10,6 +10,8 @@ namespace L = batch_layout;
 namespace {
 
 constexpr uint64_t kRecoveryReadBytes = 1 << 20;
+// Recovery passes before an early stop is believed (see Segment::recover).
+constexpr int kRecoveryPassesMax = 4;
 
 // Reads exactly buf.size() bytes; a short read means the file shrank under us: corrupt.
 Status read_exact(File& f, uint64_t offset, std::span<uint8_t> buf) {
@@ -203,64 +205,79 @@ Status Segment::recover(SegmentRecovery& out) {
   auto file_size = log_->size();
   if (!file_size.ok()) return file_size.error();
   const uint64_t end = file_size.value();
-  size_ = 0;
-  next_ = base_;
-  max_timestamp_ = kNoTimestamp;
-  bytes_since_index_ = 0;
-  offset_index_.clear();
-  time_index_.clear();
-  out = {};
-
-  Bytes window;
-  uint64_t window_start = 0;
-  // Makes [pos, pos + n) readable from `window`. REQUIRES: pos + n <= end.
-  auto ensure = [&](uint64_t pos, uint64_t n) -> Status {
-    if (pos >= window_start && pos + n <= window_start + window.size()) return {};
-    window_start = pos;
-    window.resize(std::min<uint64_t>(std::max<uint64_t>(n, kRecoveryReadBytes), end - pos));
-    return read_exact(*log_, pos, window);
-  };
-
+  // One pass over the file, validating batch by batch. A pass can stop early because the
+  // bytes are bad on disk (a torn tail, real corruption) or because one read came back with
+  // a flipped bit. The second kind must not truncate acknowledged data, so passes repeat
+  // until two in a row stop at the same place (or the end): only a stable stop is trusted.
   uint64_t pos = 0;
-  while (pos < end) {
-    if (end - pos < L::kLogOverhead) {
-      out.stop_reason = "torn batch header at the end";
-      break;
+  auto scan = [&]() -> Status {
+    size_ = 0;
+    next_ = base_;
+    max_timestamp_ = kNoTimestamp;
+    bytes_since_index_ = 0;
+    offset_index_.clear();
+    time_index_.clear();
+    out = {};
+
+    Bytes window;
+    uint64_t window_start = 0;
+    // Makes [pos, pos + n) readable from `window`. REQUIRES: pos + n <= end.
+    auto ensure = [&](uint64_t pos, uint64_t n) -> Status {
+      if (pos >= window_start && pos + n <= window_start + window.size()) return {};
+      window_start = pos;
+      window.resize(std::min<uint64_t>(std::max<uint64_t>(n, kRecoveryReadBytes), end - pos));
+      return read_exact(*log_, pos, window);
+    };
+
+    pos = 0;
+    while (pos < end) {
+      if (end - pos < L::kLogOverhead) {
+        out.stop_reason = "torn batch header at the end";
+        break;
+      }
+      TERN_TRY(ensure(pos, L::kLogOverhead));
+      const int32_t length = load_be_i32(window.data() + (pos - window_start) + L::kBatchLength);
+      if (length < kBatchLengthMin ||
+          static_cast<int64_t>(L::kLogOverhead) + length > config_.batch_bytes_max) {
+        out.stop_reason = fmt::format("bad batch length {}", length);
+        break;
+      }
+      const uint64_t total = L::kLogOverhead + static_cast<uint64_t>(length);
+      if (pos + total > end) {
+        out.stop_reason = "torn batch at the end";
+        break;
+      }
+      TERN_TRY(ensure(pos, total));
+      ByteView bytes(window.data() + (pos - window_start), total);
+      auto h = parse_batch_header(bytes, {.batch_bytes_max = config_.batch_bytes_max});
+      if (!h.ok()) {
+        out.stop_reason = h.error().message();
+        break;
+      }
+      if (auto crc = verify_crc(h.value()); !crc.ok()) {
+        out.stop_reason = crc.error().message();
+        break;
+      }
+      // baseOffset is outside the CRC, so contiguity is its only check. (Compaction will
+      // leave gaps; then this becomes "increasing".)
+      if (h->base_offset != next_ || h->last_offset_delta < 0 ||
+          h->last_offset() - base_ > INT32_MAX) {
+        out.stop_reason = fmt::format("batch offsets {}..{} where {} was expected",
+                                      h->base_offset, h->last_offset(), next_);
+        break;
+      }
+      index_batch(h.value(), pos);
+      ++out.batches;
+      pos += total;
     }
-    TERN_TRY(ensure(pos, L::kLogOverhead));
-    const int32_t length = load_be_i32(window.data() + (pos - window_start) + L::kBatchLength);
-    if (length < kBatchLengthMin ||
-        static_cast<int64_t>(L::kLogOverhead) + length > config_.batch_bytes_max) {
-      out.stop_reason = fmt::format("bad batch length {}", length);
-      break;
-    }
-    const uint64_t total = L::kLogOverhead + static_cast<uint64_t>(length);
-    if (pos + total > end) {
-      out.stop_reason = "torn batch at the end";
-      break;
-    }
-    TERN_TRY(ensure(pos, total));
-    ByteView bytes(window.data() + (pos - window_start), total);
-    auto h = parse_batch_header(bytes, {.batch_bytes_max = config_.batch_bytes_max});
-    if (!h.ok()) {
-      out.stop_reason = h.error().message();
-      break;
-    }
-    if (auto crc = verify_crc(h.value()); !crc.ok()) {
-      out.stop_reason = crc.error().message();
-      break;
-    }
-    // baseOffset is outside the CRC, so contiguity is its only check. (Compaction will
-    // leave gaps; then this becomes "increasing".)
-    if (h->base_offset != next_ || h->last_offset_delta < 0 ||
-        h->last_offset() - base_ > INT32_MAX) {
-      out.stop_reason = fmt::format("batch offsets {}..{} where {} was expected",
-                                    h->base_offset, h->last_offset(), next_);
-      break;
-    }
-    index_batch(h.value(), pos);
-    ++out.batches;
-    pos += total;
+
+    return {};
+  };
+  uint64_t previous_stop = UINT64_MAX;
+  for (int pass = 0; pass < kRecoveryPassesMax; ++pass) {
+    TERN_TRY(scan());
+    if (pos == end || pos == previous_stop) break;
+    previous_stop = pos;
   }
   TERN_ASSERT(pos == size_, "recovery position {} != size {}", pos, size_);
   out.valid_bytes = size_;
@@ -288,6 +305,43 @@ Result<Offset> Segment::truncate_to(Offset offset) {
 }
 
 Status Segment::fsync() { return log_->fsync(); }
+
+Status Segment::rewrite_in_place() {
+  // Batch-aligned windows, each verified before it is written back: copying a read that
+  // came back with a flipped bit would turn a transient error into lasting corruption.
+  Bytes window;
+  uint64_t pos = 0;
+  Offset expect = base_;  // base offsets are outside the CRC: contiguity is their check
+  while (pos < size_) {
+    const uint64_t want = std::min<uint64_t>(
+        std::max<uint64_t>(kRecoveryReadBytes, static_cast<uint64_t>(config_.batch_bytes_max)),
+        size_ - pos);
+    size_t valid = 0;
+    for (int attempt = 0; attempt < kRecoveryPassesMax && valid == 0; ++attempt) {
+      window.resize(want);
+      TERN_TRY(read_exact(*log_, pos, window));
+      BatchSplit split =
+          split_batches(window, {.parse = {.batch_bytes_max = config_.batch_bytes_max},
+                                 .crc = CrcCheck::verify});
+      if (split.error) continue;
+      Offset next = expect;
+      bool lined_up = true;
+      for (const auto& b : split.batches) {
+        lined_up &= b.base_offset == next;
+        next = b.next_offset();
+      }
+      if (!lined_up) continue;
+      valid = split.valid_bytes;
+      expect = next;
+    }
+    if (valid == 0)
+      return Error(Errc::corrupt,
+                   fmt::format("{} at {}: unreadable while rewriting", log_path(), pos));
+    TERN_TRY(log_->pwrite(pos, std::span<const uint8_t>(window.data(), valid)));
+    pos += valid;
+  }
+  return {};
+}
 
 Status Segment::write_indexes() {
   Bytes idx, tidx;

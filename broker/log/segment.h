@@ -93,6 +93,9 @@ class Segment {
   // rebuilds the indexes. Returns the new next_offset().
   Result<Offset> truncate_to(Offset offset);
   Status fsync();
+  // Reads every byte of the segment file and writes it back in place, so pages a failed
+  // fsync left clean-but-unwritten become dirty and the next fsync persists them.
+  Status rewrite_in_place();
   // Rewrites the .index and .timeindex files from memory and fsyncs them.
   Status write_indexes();
   // Removes the three files. REQUIRES: the caller fsyncs the directory afterwards.

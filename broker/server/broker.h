@@ -34,8 +34,10 @@ class Broker {
   Broker& operator=(const Broker&) = delete;
 
   // Serves until stop() or until the calling task is cancelled. Errors: the data could not
-  // be recovered (io_error, corrupt metadata) or the listener could not be opened
-  // (address_in_use, ...). Returns ok after a clean stop.
+  // be recovered (io_error, corrupt metadata), the listener could not be opened
+  // (address_in_use, ...), or a partition's log failed while serving (an fsync or write
+  // error: the broker shuts itself down, like Kafka on a log directory failure, and expects
+  // its supervisor to restart it). Returns ok after a clean stop.
   Status run();
   // Asks run() to finish: stops accepting, closes connections, closes the logs. Idempotent.
   void stop();

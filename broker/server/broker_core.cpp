@@ -145,12 +145,18 @@ Status BrokerCore::open_partition(TopicState& t, int32_t index) {
   }
   t.partitions[static_cast<size_t>(index)] = p;
   if (!log.ok()) {
-    rt_.trace(Severity::error, "broker.partition_open_failed",
+    // A disk failure, not a bug (warn): like Kafka's offline log dir, it stops the broker.
+    rt_.trace(Severity::warn, "broker.partition_open_failed",
               {{"topic", t.meta.name}, {"partition", index}, {"error", log.error().message()}});
     p->deleted = true;  // unusable; handlers answer UNKNOWN_TOPIC_OR_PARTITION
+    fatal(log.error());
     return log.error();
   }
   p->log = std::move(log.value());
+  std::weak_ptr<BrokerCore> weak = weak_from_this();
+  p->log->set_failure_handler([weak](const Error& e) {
+    if (auto self = weak.lock()) self->fatal(e);
+  });
   const RecoveryReport& rep = p->log->recovery();
   rt_.trace(Severity::info, "broker.partition_open",
             {{"topic", t.meta.name}, {"partition", index},
@@ -432,7 +438,16 @@ Status BrokerCore::run() {
   // runs in a task of its own that keeps the core alive until it is done.
   auto done = rt_.spawn("broker.shutdown", [self] { self->shutdown(); });
   if (!cancelled) (void)done.join();
+  if (fatal_) return *fatal_;
   return {};
+}
+
+void BrokerCore::fatal(const Error& e) {
+  if (fatal_) return;
+  fatal_ = e;
+  rt_.trace(Severity::warn, "broker.fatal",
+            {{"error", e.message()}, {"action", "shutting down (Kafka: log directory failure)"}});
+  stop();
 }
 
 void BrokerCore::stop() {

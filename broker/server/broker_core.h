@@ -65,6 +65,9 @@ class BrokerCore : public std::enable_shared_from_this<BrokerCore> {
   void stop();
   bool serving() const { return serving_; }
   std::optional<Address> bound_address() const;
+  // Stops the broker because it can no longer keep its promises (a log failed); run()
+  // returns this error after shutting down.
+  void fatal(const Error& e);
 
   // ---- partitions -----------------------------------------------------------------------
   const std::map<std::string, TopicState>& topics() const { return topics_; }
@@ -135,6 +138,7 @@ class BrokerCore : public std::enable_shared_from_this<BrokerCore> {
   uint64_t next_connection_id_ = 1;
   std::vector<TaskHandle> background_;
   bool stopping_ = false;
+  std::optional<Error> fatal_;  // why the broker stopped itself (a failed log)
   bool serving_ = false;
   bool ran_ = false;
 };

@@ -37,7 +37,7 @@ struct BrokerConfig {
   int32_t node_id = 1;                                       // node.id (broker.id)
   // listeners
   std::vector<Listener> listeners{{"PLAINTEXT", "127.0.0.1", 9092}};
-  std::vector<Listener> advertised_listeners;                // advertised.listeners ("" = listeners)
+  std::vector<Listener> advertised_listeners;  // advertised.listeners (empty: listeners)
   std::vector<std::string> log_dirs{"./tern-data"};          // log.dirs (log.dir)
   int32_t num_partitions = 1;                                // num.partitions
   int16_t default_replication_factor = 1;                    // default.replication.factor

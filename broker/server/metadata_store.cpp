@@ -172,10 +172,17 @@ Result<ClusterMetadata> load_metadata(Disk& disk, const std::string& dir) {
   if (!size.ok()) return size.error();
   if (size.value() > 64 * 1024 * 1024) return Error(Errc::corrupt, "metadata file too large");
   std::vector<uint8_t> buf(size.value());
-  auto n = file.value()->pread(0, buf);
-  if (!n.ok()) return n.error();
-  if (n.value() != buf.size()) return Error(Errc::corrupt, "metadata: short read");
-  return decode_metadata(as_chars(buf));
+  // A checksum failure may be one bad read (a bit flipped on the way from the disk), not bad
+  // data on it: read again before declaring the metadata corrupt and refusing to start.
+  Result<ClusterMetadata> decoded = Error(Errc::corrupt, "metadata: not read");
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto n = file.value()->pread(0, buf);
+    if (!n.ok()) return n.error();
+    if (n.value() != buf.size()) return Error(Errc::corrupt, "metadata: short read");
+    decoded = decode_metadata(as_chars(buf));
+    if (decoded.ok() || decoded.code() != Errc::corrupt) return decoded;
+  }
+  return decoded;
 }
 
 Status save_metadata(Disk& disk, const std::string& dir, const ClusterMetadata& m) {

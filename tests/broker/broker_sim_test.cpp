@@ -332,6 +332,54 @@ TEST(BrokerSim, FetchLongPollWakesOnDataAndTimesOut) {
   });
 }
 
+TEST(BrokerSim, FetchRespectsSizeLimitsButReturnsOneWholeBatch) {
+  SimBroker sb(13);
+  sb.client([](Runtime&, RawClient& c) {
+    create_topic(c, "sz", 2);
+    for (int p = 0; p < 2; ++p) {
+      for (int i = 0; i < 3; ++i) produce(c, "sz", p, {std::string(100, 'a' + i)}, -1);
+    }
+    // partition_max_bytes 1: the first partition still gets one whole batch (KIP-74), the
+    // second gets nothing.
+    FetchRequest req = fetch_request("sz", 0, 0, 0, 1, 1);
+    req.topics[0].partitions.push_back(req.topics[0].partitions[0]);
+    req.topics[0].partitions[1].partition = 1;
+    auto r = c.call<FetchResponse>(req, 11);
+    ASSERT_TRUE(r.ok());
+    auto p0 = record_values(r->responses[0].partitions[0].records.value());
+    auto p1 = record_values(r->responses[0].partitions[1].records.value());
+    ASSERT_EQ(p0.size(), 1u);
+    EXPECT_EQ(p0[0].second, std::string(100, 'a'));
+    EXPECT_TRUE(p1.empty());
+    EXPECT_EQ(r->responses[0].partitions[1].high_watermark, 3);
+    // Generous per-partition limits but max_bytes for about one batch in total.
+    req.topics[0].partitions[0].partition_max_bytes = 1 << 20;
+    req.topics[0].partitions[1].partition_max_bytes = 1 << 20;
+    req.max_bytes = 200;
+    r = c.call<FetchResponse>(req, 11);
+    ASSERT_TRUE(r.ok());
+    p0 = record_values(r->responses[0].partitions[0].records.value());
+    p1 = record_values(r->responses[0].partitions[1].records.value());
+    EXPECT_GE(p0.size(), 1u);
+    EXPECT_LE(p0.size(), 2u);
+    EXPECT_TRUE(p1.empty());
+    // Out of range: beyond the end, and negative.
+    auto oor = c.call<FetchResponse>(fetch_request("sz", 0, 4), 11);
+    ASSERT_TRUE(oor.ok());
+    EXPECT_EQ(oor->responses[0].partitions[0].error_code, ec(ErrorCode::offset_out_of_range));
+    oor = c.call<FetchResponse>(fetch_request("sz", 0, -5), 11);
+    ASSERT_TRUE(oor.ok());
+    EXPECT_EQ(oor->responses[0].partitions[0].error_code, ec(ErrorCode::offset_out_of_range));
+    auto at_end = c.call<FetchResponse>(fetch_request("sz", 0, 3), 11);
+    ASSERT_TRUE(at_end.ok());
+    EXPECT_EQ(at_end->responses[0].partitions[0].error_code, kNone);
+    auto unknown = c.call<FetchResponse>(fetch_request("nope", 0, 0), 11);
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ(unknown->responses[0].partitions[0].error_code,
+              ec(ErrorCode::unknown_topic_or_partition));
+  });
+}
+
 TEST(BrokerSim, PipelinedResponsesStayInOrder) {
   SimBroker sb(4);
   sb.client([](Runtime&, RawClient& c) {
@@ -377,6 +425,16 @@ TEST(BrokerSim, ListOffsetsEarliestLatestByTime) {
       EXPECT_EQ(query(3000, v).offset, 3);
       EXPECT_EQ(query(999, v).offset, 0);
       EXPECT_EQ(query(9999, v).offset, -1);
+    }
+    // Per record, not per batch: one batch with timestamps 4000, 5000, 6000 (offsets 5-7).
+    {
+      RecordBatchBuilder b;
+      for (int64_t ts : {4000, 5000, 6000}) b.add(ts, std::nullopt, as_bytes("t"));
+      auto r = c.call<ProduceResponse>(produce_request("lo", 0, b.build().value(), -1), 7);
+      ASSERT_TRUE(r.ok());
+      EXPECT_EQ(query(4500, 5).offset, 6);
+      EXPECT_EQ(query(4500, 5).timestamp, 5000);
+      EXPECT_EQ(query(6000, 1).offset, 7);
     }
     ListOffsetsRequest unknown;
     unknown.topics.push_back({"nope", {{0, -1, -1}}});
@@ -591,10 +649,38 @@ TEST(BrokerSim, CrashAndRestartRecoversTopicsAndAckedData) {
   EXPECT_EQ(inspect::partition_count(*sb.broker(), "keep"), 2);
 }
 
+TEST(BrokerSim, CrashDuringLongPollAndProduceThenServeAgain) {
+  // A crash while connections are open, a long poll is parked and an acks=-1 produce waits
+  // for its fsync: the node unwinds cleanly, clients see the connection end, and the
+  // restarted broker serves them.
+  SimBroker sb(12);
+  sb.client([](Runtime&, RawClient& c) { create_topic(c, "cr", 1); });
+  bool poll_ended = false;
+  const uint32_t n = sb.world().add_node("poller", [&](Runtime& rt) {
+    RawClient c(rt, Address{"broker", 9092});
+    ASSERT_TRUE(c.connect().ok());
+    auto corr1 = c.send(fetch_request("cr", 0, 0, 60000, 1 << 20), 11);
+    auto corr2 = c.send(produce_request("cr", 0, make_batch({"p"}, 1), -1), 7);
+    ASSERT_TRUE(corr1.ok() && corr2.ok());
+    auto r = c.read_frame(Duration::seconds(120));
+    EXPECT_FALSE(r.ok() && r.value().size() > 1000);
+    poll_ended = true;
+  });
+  sb.world().start_node(n);
+  sb.world().run_for(Duration::millis(50));
+  sb.crash_and_restart();
+  ASSERT_TRUE(sb.world().run_until([&] { return poll_ended; },
+                                   sb.world().now() + Duration::seconds(300)));
+  sb.client([](Runtime&, RawClient& c) {
+    EXPECT_GE(produce(c, "cr", 0, {"again"}, -1), 0);
+    EXPECT_FALSE(fetch_all(c, "cr", 0, 0).empty());
+  });
+}
+
 TEST(BrokerSim, SeedsWithBuggifyKeepAckedDataAcrossCrashes) {
   // Random seeds with buggify on (tiny segments, short timeouts, tiny fetches) and a crash in
   // the middle: every acknowledged acks=-1 record is read back at its offset.
-  for (uint64_t seed = 100; seed < 108; ++seed) {
+  for (uint64_t seed = 100; seed < 140; ++seed) {
     SCOPED_TRACE(seed);
     SimBroker sb(seed, {}, /*buggify=*/true);
     std::vector<std::pair<int64_t, std::string>> acked;

@@ -43,6 +43,10 @@ class BrokerError(Exception):
     pass
 
 
+class Abort(BaseException):
+    """Time limit or SIGTERM: a BaseException so per-part `except Exception` cannot swallow it."""
+
+
 class BrokerProcess:
     def __init__(self, tern_path, overrides=None):
         self.tern = os.path.abspath(tern_path)
@@ -196,7 +200,7 @@ def run_test(name, body, overrides=None, time_limit_s=240):
     chk = Checker(name)
 
     def on_signal(signum, _frame):
-        raise TimeoutError('signal %d (time limit %ds or terminated)' % (signum, time_limit_s))
+        raise Abort('signal %d (time limit %ds or terminated)' % (signum, time_limit_s))
 
     signal.signal(signal.SIGALRM, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -204,7 +208,7 @@ def run_test(name, body, overrides=None, time_limit_s=240):
     try:
         with BrokerProcess(sys.argv[1], overrides) as broker:
             body(broker, chk)
-    except Exception as e:  # report, count, and still print the summary line
+    except (Exception, Abort) as e:  # report, count, and still print the summary line
         chk.error('test aborted', e)
     finally:
         signal.alarm(0)

@@ -219,6 +219,16 @@ def test_misc(bs, chk):
     chk.equal(got[5].value(), b'after-big', 'message after the 1 MiB one')
 
 
+def test_too_large(bs, chk):
+    # The broker runs with message.max.bytes=4194304; the producer's own limit is raised so the
+    # broker (not librdkafka) has to refuse the 5 MiB batch with MESSAGE_TOO_LARGE.
+    create(bs, 'ck-too-large', 1)
+    [(err, _, _)] = produce_all(bs, 'ck-too-large', [{'value': os.urandom(5 << 20)}],
+                                {'message.max.bytes': 8000000, 'message.timeout.ms': 10000})
+    chk.check(err is not None and err.code() == KafkaError.MSG_SIZE_TOO_LARGE,
+              'batch over message.max.bytes -> MESSAGE_TOO_LARGE', err)
+
+
 def test_compression(bs, chk):
     for codec in ['gzip', 'snappy', 'lz4', 'zstd']:
         topic = 'ck-' + codec
@@ -261,7 +271,8 @@ def test_offsets_for_times(bs, chk):
 
 def body(broker, chk):
     bs = broker.bootstrap
-    for part in (test_admin, test_keyed, test_misc, test_compression, test_offsets_for_times):
+    for part in (test_admin, test_keyed, test_misc, test_too_large, test_compression,
+                 test_offsets_for_times):
         try:
             part(bs, chk)
         except Exception as e:

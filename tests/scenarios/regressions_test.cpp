@@ -19,7 +19,21 @@ constexpr Regression kRegressions[] = {
     {"produce-consume-2p", 15,
      "a bit flipped on a segment read (in a batch header's base offset) was served to a "
      "consumer, which skipped an offset; PartitionLog::read now verifies CRCs and offsets "
-     "(unit: PartitionLogTest.ReadDetectsBitFlips)"},
+     "(unit: PartitionLog.ReadDetectsBitFlips)"},
+    {"produce-consume", 3,
+     "an fsync error failed the partition logs and the broker kept running without them, so "
+     "nothing was writable again; now a failed log stops the broker (Kafka: log directory "
+     "failure) and its supervisor restarts it"},
+    {"produce-consume-2p", 46,
+     "a bit flipped while recovery read a segment looked like a torn tail and recovery cut "
+     "acknowledged data; now only a stop that repeats on a second pass is trusted"},
+    {"produce-consume", 23,
+     "fsyncgate: after a failed fsync the pages stay readable but never reach the disk; the "
+     "restarted broker took them as durable and a later crash lost acknowledged writes; now "
+     "the newest segments are rewritten before the open-time fsync"},
+    {"produce-consume", 93,
+     "the rewrite of the newest segments copied back a batch whose base offset (outside the "
+     "CRC) had flipped on read; now rewritten windows must also line up offset by offset"},
 };
 
 TEST(Regressions, EverySeedThatFoundABugPasses) {

@@ -94,8 +94,12 @@ std::optional<Offset> produce_partition(BrokerCore& core,
   }
   std::optional<Offset> first;
   std::optional<Offset> last;
+  // The common case, one batch filling the records field, moves the buffer instead of
+  // copying it.
+  const bool whole = split.batches.size() == 1 && split.valid_bytes == data.records->size();
   for (const BatchHeader& b : split.batches) {
-    auto r = p->log->append(to_bytes(b.bytes), LeaderEpoch(0));
+    Bytes batch = whole ? std::move(*data.records) : to_bytes(b.bytes);
+    auto r = p->log->append(std::move(batch), LeaderEpoch(0));
     if (!r.ok()) {
       core.rt().trace(Severity::warn, "produce.append_failed",
                       {{"topic", p->topic}, {"partition", p->index},
