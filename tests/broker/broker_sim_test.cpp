@@ -677,6 +677,82 @@ TEST(BrokerSim, CrashDuringLongPollAndProduceThenServeAgain) {
   });
 }
 
+TEST(BrokerSim, NonDurableModeHighWatermarkIsLogEnd) {
+  // tern.flush.durable=false is Kafka's default flushing: acks=1 data is readable at once.
+  SimBroker sb(14, [](server::BrokerConfig& c) { c.tern_flush_durable = false; });
+  sb.client([](Runtime&, RawClient& c) {
+    create_topic(c, "nd", 1);
+    EXPECT_EQ(produce(c, "nd", 0, {"a", "b"}, 1), 0);
+    auto got = fetch_all(c, "nd", 0, 0);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(produce(c, "nd", 0, {"c"}, -1), 2);
+  });
+  auto v = inspect::partition(*sb.broker(), "nd", 0);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->high_watermark, 3);
+  EXPECT_EQ(v->log_end_offset, 3);
+}
+
+TEST(BrokerSim, MaxConnectionsRefusesExtraConnections) {
+  SimBroker sb(15, [](server::BrokerConfig& c) { c.max_connections = 1; });
+  sb.client([](Runtime& rt, RawClient& c) {
+    auto md = c.call<MetadataResponse>(MetadataRequest{}, 1);
+    ASSERT_TRUE(md.ok());
+    RawClient extra(rt, Address{"broker", 9092});
+    ASSERT_TRUE(extra.connect().ok());
+    auto r = extra.call<MetadataResponse>(MetadataRequest{}, 1);
+    EXPECT_FALSE(r.ok());  // closed at once
+    md = c.call<MetadataResponse>(MetadataRequest{}, 1);
+    EXPECT_TRUE(md.ok());
+  });
+}
+
+TEST(BrokerSim, StopClosesConnectionsAndRunReturnsOk) {
+  // stop() from another task of the broker's node: run() returns ok after closing the
+  // connections (a parked long poll included) and flushing the logs.
+  sim::World world(sim::World::Options{.seed = 16, .trace = {}});
+  server::BrokerConfig cfg;
+  cfg.listeners = {{"PLAINTEXT", "broker", 9092}};
+  cfg.log_dirs = {"data"};
+  std::optional<Status> result;
+  bool client_saw_close = false;
+  const uint32_t b = world.add_node("broker", [&](Runtime& rt) {
+    server::Broker broker(rt, cfg);
+    rt.spawn("stopper", [&] {
+      (void)rt.sleep_until(rt.now() + Duration::seconds(5));
+      broker.stop();
+    });
+    result = broker.run();
+  });
+  const uint32_t c = world.add_node("client", [&](Runtime& rt) {
+    RawClient cl(rt, Address{"broker", 9092});
+    ASSERT_TRUE(cl.connect_retry().ok());
+    create_topic(cl, "s", 1);
+    EXPECT_EQ(produce(cl, "s", 0, {"x"}, 1), 0);
+    auto corr = cl.send(fetch_request("s", 0, 1, 60000, 1), 11);
+    ASSERT_TRUE(corr.ok());
+    auto r = cl.read_frame(Duration::seconds(120));
+    client_saw_close = !r.ok();
+  });
+  world.start_node(b);
+  world.start_node(c);
+  ASSERT_TRUE(world.run_until([&] { return result.has_value() && client_saw_close; },
+                              Instant{0} + Duration::seconds(100)));
+  EXPECT_TRUE(result->ok());
+  // Everything the broker held was flushed on the way out: a power loss now loses nothing.
+  world.crash_node(b);
+  world.restart_node(b);
+  bool checked = false;
+  const uint32_t c2 = world.add_node("client2", [&](Runtime& rt) {
+    RawClient cl(rt, Address{"broker", 9092});
+    ASSERT_TRUE(cl.connect_retry().ok());
+    EXPECT_EQ(fetch_all(cl, "s", 0, 0).size(), 1u);
+    checked = true;
+  });
+  world.start_node(c2);
+  EXPECT_TRUE(world.run_until([&] { return checked; }, world.now() + Duration::seconds(60)));
+}
+
 TEST(BrokerSim, SeedsWithBuggifyKeepAckedDataAcrossCrashes) {
   // Random seeds with buggify on (tiny segments, short timeouts, tiny fetches) and a crash in
   // the middle: every acknowledged acks=-1 record is read back at its offset.

@@ -4,7 +4,6 @@
 // target (Kafka's lookup: the log finds the batch by maxTimestamp, then its records are
 // scanned), or offset -1 when there is none.
 #include "broker/protocol/msg_list_offsets.h"
-#include "broker/protocol/records/record_reader.h"
 #include "broker/protocol/msg_offset_for_leader_epoch.h"
 #include "broker/protocol/records/record_reader.h"
 #include "broker/server/broker_core.h"
@@ -33,27 +32,6 @@ TimestampOffset first_record_at_or_after(PartitionLog& log, TimestampOffset batc
     if (!rec.ok() || !rec->has_value()) return batch;
     const int64_t t = reader->timestamp_of(**rec);
     if (t >= ts) return TimestampOffset{reader->offset_of(**rec), t};
-  }
-}
-
-// The log answers per batch (the first batch whose maxTimestamp >= target); Kafka answers
-// per record. Decode that batch and pick the first record at or after the target.
-void refine_to_record(PartitionState& p, int64_t target,
-                      ListOffsetsResponse::PartitionResponse& out) {
-  auto bytes = p.log->read(Offset(out.offset), 1);
-  if (!bytes.ok()) return;
-  SplitOptions opts;
-  opts.crc = CrcCheck::skip;
-  BatchSplit split = split_batches(bytes.value(), opts);
-  if (split.batches.empty()) return;
-  auto records = decode_records(split.batches.front());
-  if (!records.ok()) return;
-  for (const Record& r : records.value()) {
-    if (r.offset.value() >= out.offset && r.timestamp >= target) {
-      out.offset = r.offset.value();
-      out.timestamp = r.timestamp;
-      return;
-    }
   }
 }
 
