@@ -119,7 +119,7 @@ Status Task::join(Deadline deadline) {
 }
 
 Scheduler::Scheduler(Tasks& facade, size_t stack_bytes)
-    : facade_(facade), stack_bytes_(stack_bytes), stacks_(std::make_unique<StackPool>(stack_bytes)) {}
+    : facade_(facade), stacks_(std::make_unique<StackPool>(stack_bytes)) {}
 
 Scheduler::~Scheduler() {
   // Unwind whatever is left, newest first, so no destructor on a fiber stack is skipped.

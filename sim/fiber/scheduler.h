@@ -96,7 +96,6 @@ class Scheduler {
   void drop_dead_timers();
 
   Tasks& facade_;
-  size_t stack_bytes_;
   Task* current_ = nullptr;
   std::deque<Task*> runnable_;
   // Ordered by id, so kill_group unwinds in a defined (newest first) order.

@@ -23,7 +23,8 @@ struct ServerThread {
 
   void start(const std::string& dir, uint16_t fixed_port) {
     rt = std::make_unique<real::RealRuntime>(real::RealRuntime::Options{
-        .node_name = "server", .data_root = dir, .seed = 1, .log_level = Severity::warn});
+        .node_name = "server", .data_root = dir, .seed = 1, .log_level = Severity::warn,
+        .log_sink = {}, .stack_bytes = 256 * 1024});
     thread = std::thread([this, fixed_port] {
       rt->run([this, fixed_port] {
         run_register_server(*rt, {"127.0.0.1", fixed_port}, "register.log", [this](uint16_t p) { port = p; });
@@ -50,7 +51,7 @@ TEST(RegisterReal, QuorumWritesSurviveAServerRestart) {
 
   auto client_session = [&](auto body) {
     real::RealRuntime rt({.node_name = "client", .data_root = root + "/client", .seed = 2,
-                          .log_level = Severity::warn});
+                          .log_level = Severity::warn, .log_sink = {}, .stack_bytes = 256 * 1024});
     rt.run([&] {
       RegisterClient client(rt, replicas, Duration::seconds(2));
       body(rt, client);
