@@ -1,4 +1,5 @@
 #pragma once
+#include "tools/process_tuning.h"
 // Shared by `tern topics|produce|consume|perf`: flag parsing with one-line errors, property
 // parsing (k=v), and running a body inside a RealRuntime. Header-only because tools/meson.build
 // lists the cmd_*.cpp files only.
@@ -187,6 +188,7 @@ inline void install_interrupt_handler() {
 
 // Runs `body` as the main task of a RealRuntime and returns its exit code.
 inline int run_real(const char* name, const std::function<int(Runtime&)>& body) {
+  tune_allocator_for_large_buffers();
   real::RealRuntime::Options o;
   o.node_name = name;
   o.data_root = ".";

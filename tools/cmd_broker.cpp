@@ -16,6 +16,7 @@
 #include "broker/server/config.h"
 #include "sim/real/real_runtime.h"
 #include "tools/commands.h"
+#include "tools/process_tuning.h"
 
 namespace tern::tools {
 namespace {
@@ -53,6 +54,7 @@ std::pair<std::string, std::string> split_dir(std::string dir) {
 }  // namespace
 
 int cmd_broker(int argc, char** argv) {
+  tune_allocator_for_large_buffers();
   server::BrokerConfig config;
   std::string properties_path;
   std::vector<std::string> overrides;
