@@ -327,12 +327,17 @@ Status PartitionLog::wait_durable(Offset offset, Deadline deadline) {
 
 void PartitionLog::flusher_loop(std::shared_ptr<bool> alive) {
   while (true) {
+    // The log may already be gone: the task can first run after its owner freed the log.
+    if (!*alive) return;
     flusher_rearm_ = false;
     Deadline deadline = Instant::never();
     if (config_.flush_ms != INT64_MAX && !first_unflushed_at_.is_never())
       deadline = first_unflushed_at_ + Duration::millis(config_.flush_ms);
+    // `alive` first: the log may have been destroyed while this task was runnable but not yet
+    // running (close() woke it, then the owner freed the log); then no member may be read.
     Status st = flusher_wake_.wait_until(
-        [&] { return flush_wanted_ || flusher_rearm_ || closed_ || failed_; }, deadline);
+        [&] { return !*alive || flush_wanted_ || flusher_rearm_ || closed_ || failed_; },
+        deadline);
     if (!*alive || st.code() == Errc::cancelled) return;
     if (closed_ || failed_) return;
     if (flusher_rearm_ && !flush_wanted_) continue;  // a new flush.ms deadline

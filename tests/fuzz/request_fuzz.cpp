@@ -159,15 +159,16 @@ bool handle_frame(std::span<const uint8_t> frame) {
   if (!decode_request_header(r, h).ok()) return false;
   header_round_trip(h);
   bool known = false;
-  const bool generated = visit_api(h.api_key, [&]<class Req, class Resp>(
-                                                  std::type_identity<Req>, std::type_identity<Resp>) {
+  auto decode_body = [&]<class Req, class Resp>(std::type_identity<Req>,
+                                               std::type_identity<Resp>) {
     if (h.api_version < Req::kMinVersion || h.api_version > Req::kMaxVersion) return;
     known = true;
     Req req;
     Reader body(r.rest());
     if (!req.decode(body, h.api_version).ok()) return;  // the handler answers or closes
     check_request(req, h.api_version);
-  });
+  };
+  const bool generated = visit_api(h.api_key, decode_body);
   TERN_ASSERT(!is_supported(h.api_key, h.api_version) || (generated && known),
               "api {} v{} is advertised but has no codec", h.api_key, h.api_version);
   // Unsupported versions: dispatch closes the connection (ApiVersions answers error 35).
