@@ -25,29 +25,6 @@ uint64_t pick_seed(const RealRuntime::Options& o) {
   return splitmix64(x) ^ stable_hash(o.node_name);
 }
 
-void append_value(std::string& out, const TraceValue& v) {
-  if (const int64_t* i = std::get_if<int64_t>(&v.v)) {
-    fmt::format_to(std::back_inserter(out), "{}", *i);
-    return;
-  }
-  const std::string& s = std::get<std::string>(v.v);
-  // Same quoting as TraceEvent::to_line, so one parser reads both worlds' lines.
-  if (!s.empty() && s.find_first_of(" \"=\n") == std::string::npos) {
-    out += s;
-    return;
-  }
-  out += '"';
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  out += '"';
-}
-
 void write_stderr(std::string_view line) {
   // One write(2) per line: lines from several runtimes (threads) do not interleave.
   size_t done = 0;
@@ -73,7 +50,7 @@ std::string format_log_line(WallTime wall, Severity severity, std::string_view n
     out += ' ';
     out += f.key;
     out += '=';
-    append_value(out, f.value);
+    append_trace_value(out, f.value);
   }
   out += '\n';
   return out;

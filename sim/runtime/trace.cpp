@@ -14,7 +14,7 @@ std::string_view severity_name(Severity s) {
   return "?";
 }
 
-static void append_value(std::string& out, const TraceValue& v) {
+void append_trace_value(std::string& out, const TraceValue& v) {
   if (const int64_t* i = std::get_if<int64_t>(&v.v)) {
     fmt::format_to(std::back_inserter(out), "{}", *i);
     return;
@@ -44,7 +44,7 @@ std::string TraceEvent::to_line() const {
     out += ' ';
     out += k;
     out += '=';
-    append_value(out, v);
+    append_trace_value(out, v);
   }
   return out;
 }

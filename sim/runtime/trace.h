@@ -27,6 +27,11 @@ struct TraceValue {
   TraceValue(const char* s) : v(std::string(s)) {}
 };
 
+// Appends a value as trace lines write it: integers plain, strings quoted and escaped when
+// they hold spaces, quotes, '=' or newlines (so a line splits back into fields). Both worlds'
+// log lines use it.
+void append_trace_value(std::string& out, const TraceValue& v);
+
 struct TraceField {
   std::string_view key;
   TraceValue value;
