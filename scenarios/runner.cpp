@@ -142,9 +142,15 @@ Outcome run_scenario(const Scenario& sc, uint64_t seed, const RunOptions& option
   const uint64_t system_errors = world.trace().errors();
   if (system_errors > 0) out.first_error = world.trace().first_error_line();
   // Mark the verdict in the trace (the picture shows it), then fingerprint the run.
-  for (const auto& v : out.violations)
+  // A few events, not hundreds: the picture keeps the last events, which must stay the run's.
+  constexpr size_t kViolationEventsMax = 3;
+  for (size_t i = 0; i < out.violations.size() && i < kViolationEventsMax; ++i)
     world.trace_event(Severity::error, "checker", "invariant.violated",
-                      {{"invariant", v.invariant}, {"message", v.message}});
+                      {{"invariant", out.violations[i].invariant},
+                       {"message", out.violations[i].message}});
+  if (out.violations.size() > kViolationEventsMax)
+    world.trace_event(Severity::error, "checker", "invariant.violated.more",
+                      {{"count", out.violations.size() - kViolationEventsMax}});
   out.passed = out.violations.empty() && system_errors == 0;
   out.trace_hash = world.fingerprint();
   out.trace_events = world.trace().count();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -105,11 +106,25 @@ std::string render_dot(const std::vector<TraceEvent>& all, const DotOptions& opt
     out += fmt::format("  e{} -> e{} [color=\"#3060c0\", label=\"{}B\", constraint=false];\n",
                        *src, i, bytes ? field_text(*bytes) : "?");
   }
-  for (size_t v = 0; v < options.violations.size(); ++v)
+  // At most a few notes, stacked under the last event: hundreds of lost writes side by side
+  // would make a picture tens of thousands of pixels wide.
+  constexpr size_t kNotesMax = 5;
+  const size_t notes = std::min(options.violations.size(), kNotesMax);
+  for (size_t v = 0; v < notes; ++v) {
+    std::string text = options.violations[v];
+    if (text.size() > 160) text = text.substr(0, 157) + "...";
+    if (v + 1 == notes && options.violations.size() > notes)
+      text += fmt::format(" (+{} more)", options.violations.size() - notes);
     out += fmt::format(
         "  violation{} [shape=note, style=filled, fillcolor=\"#ff4040\", fontcolor=white, "
-        "label=\"VIOLATED: {}\"];\n  e{} -> violation{} [style=invis];\n",
-        v, escape(options.violations[v]), events.empty() ? 0 : events.size() - 1, v);
+        "label=\"VIOLATED: {}\"];\n",
+        v, escape(text));
+    if (v == 0) {
+      if (!events.empty()) out += fmt::format("  e{} -> violation0 [style=invis];\n", events.size() - 1);
+    } else {
+      out += fmt::format("  violation{} -> violation{} [style=invis];\n", v - 1, v);
+    }
+  }
   out += "}\n";
   return out;
 }
