@@ -16,10 +16,13 @@ if [ "${TERN_SKIP_ASAN:-0}" != 1 ]; then
     meson test -C build-asan --print-errorlogs --suite unit --num-processes "$(nproc)" \
     --timeout-multiplier 4 || status=$?
 fi
-# libFuzzer targets (tests/fuzz/README.md), clang only: each runs TERN_FUZZ_SECONDS (default
-# 50) from the checked-in seeds plus the corpus it grew in earlier runs; a crash, sanitizer
-# report, hang (-timeout) or RSS blow-up fails the run and leaves the input in
-# build-fuzz/artifacts/. The full libFuzzer output is in build-fuzz/<target>.log.
+# libFuzzer targets (tests/fuzz/README.md), clang only. CI runs are reproducible: a fixed
+# -seed and a fixed number of inputs per target (TERN_FUZZ_RUNS_<target> overrides it) from
+# the checked-in seeds plus the corpus grown in earlier runs of this build dir, with a time cap.
+# A crash, sanitizer report, hang (-timeout) or RSS blow-up fails the run and leaves the input
+# in build-fuzz/artifacts/ (add it to tests/fuzz/corpus/<target>/ with the fix). Longer
+# exploratory runs: TERN_FUZZ_SEED=0 (random) and a larger TERN_FUZZ_RUNS_<target>.
+# The full libFuzzer output is in build-fuzz/<target>.log.
 if [ "${TERN_SKIP_FUZZ:-0}" != 1 ] && command -v clang++ >/dev/null 2>&1; then
   fuzz_targets="request_fuzz broker_fuzz"
   fuzz_ok=1
@@ -36,7 +39,12 @@ if [ "${TERN_SKIP_FUZZ:-0}" != 1 ] && command -v clang++ >/dev/null 2>&1; then
     mkdir -p build-fuzz/artifacts
     for t in $fuzz_targets; do
       mkdir -p "build-fuzz/corpus/$t"
-      if (cd build-fuzz && "./tests/fuzz/$t" -max_total_time="${TERN_FUZZ_SECONDS:-50}" \
+      case $t in
+        request_fuzz) runs=${TERN_FUZZ_RUNS_request_fuzz:-2000000} ;;
+        *) runs=${TERN_FUZZ_RUNS_broker_fuzz:-15000} ;;
+      esac
+      if (cd build-fuzz && "./tests/fuzz/$t" -seed="${TERN_FUZZ_SEED:-1}" -runs="$runs" \
+            -max_total_time="${TERN_FUZZ_SECONDS:-120}" \
             -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
             -artifact_prefix="artifacts/$t-" "corpus/$t" "../tests/fuzz/corpus/$t" \
             >"$t.log" 2>&1); then

@@ -45,7 +45,9 @@ void RecordBatchBuilder::add_at(int32_t offset_delta, int64_t timestamp,
               last_offset_delta_);
   TERN_ASSERT(count_ < INT32_MAX);
   if (!base_timestamp_) base_timestamp_ = opts_.delete_horizon_ms.value_or(timestamp);
-  const int64_t ts_delta = timestamp - *base_timestamp_;
+  // Wrapping like Java's long arithmetic (the reader adds it back the same way).
+  const auto ts_delta = static_cast<int64_t>(static_cast<uint64_t>(timestamp) -
+                                             static_cast<uint64_t>(*base_timestamp_));
 
   size_t body = 1 + varlong_size(ts_delta) + varint_size(offset_delta) + nullable_size(key) +
                 nullable_size(value) + varint_size(static_cast<int32_t>(headers.size()));

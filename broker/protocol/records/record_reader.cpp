@@ -84,7 +84,9 @@ ByteView RecordReader::records() const {
 int64_t RecordReader::timestamp_of(const RecordView& r) const {
   // Under LogAppendTime the broker's time in maxTimestamp overrides each record's own.
   if (header_.timestamp_type() == TimestampType::log_append_time) return header_.max_timestamp;
-  return header_.base_timestamp + r.timestamp_delta;
+  // Two's-complement wrap, as Java's long arithmetic does: a hostile delta cannot be UB.
+  return static_cast<int64_t>(static_cast<uint64_t>(header_.base_timestamp) +
+                              static_cast<uint64_t>(r.timestamp_delta));
 }
 
 RecordError RecordReader::fail(RecordErrc code, std::string detail) {
