@@ -173,6 +173,7 @@ void World::at(Instant when, std::function<void()> fn) {
 
 void World::trace_event(Severity severity, std::string_view node, std::string_view kind,
                         std::initializer_list<TraceField> fields) {
+  if (trace_.add_fast(now_, node, severity, kind, fields)) return;
   TraceEvent e;
   e.time = now_;
   e.node = std::string(node);

@@ -23,6 +23,10 @@ class TraceLog {
   explicit TraceLog(Options options) : options_(options) {}
 
   void add(TraceEvent event);
+  // The same as add() for an event that only needs hashing (no events, hashes or echo kept,
+  // not an error); false if the event must be built and add()ed instead.
+  bool add_fast(Instant time, std::string_view node, Severity severity, std::string_view kind,
+                std::initializer_list<TraceField> fields);
   // Folds a value that is not an event (e.g. the final PRNG draw) into the hash.
   void fold(uint64_t value);
 
@@ -35,6 +39,8 @@ class TraceLog {
   const std::string& first_error_line() const { return first_error_line_; }
 
   static uint64_t hash_event(uint64_t h, const TraceEvent& e);
+  static uint64_t hash_fields(uint64_t h, Instant time, std::string_view node, Severity severity,
+                              std::string_view kind, std::initializer_list<TraceField> fields);
 
  private:
   Options options_;
