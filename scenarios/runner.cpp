@@ -44,11 +44,12 @@ Outcome run_scenario(const Scenario& sc, uint64_t seed, const RunOptions& option
   History history;
   faults::ClusterShape shape;
   std::vector<Address> bootstrap;
+  std::vector<uint32_t> broker_nodes, workload_nodes;
   for (int b = 1; b <= sc.brokers; ++b) {
     const std::string name = fmt::format("b{}", b);
     shape.servers.push_back(name);
     bootstrap.push_back({name, kBrokerPort});
-    world.add_node(name, [&sc, b](Runtime& rt) {
+    broker_nodes.push_back(world.add_node(name, [&sc, b](Runtime& rt) {
       // The node's supervisor (systemd's Restart=on-failure): a broker that stops itself on a
       // disk failure is started again after a pause, and recovery runs.
       while (true) {
@@ -58,7 +59,7 @@ Outcome run_scenario(const Scenario& sc, uint64_t seed, const RunOptions& option
         rt.log(Severity::warn, "broker stopped: {}; restarting in 1 s", s.error().message());
         if (!rt.sleep_for(Duration::seconds(1)).ok()) return;
       }
-    });
+    }));
   }
   const Instant heal_at = sc.faults ? sc.budget.heal_at(sc.duration) : Instant{0};
   const Instant end = Instant{0} + sc.duration + sc.liveness_bound;
@@ -66,12 +67,12 @@ Outcome run_scenario(const Scenario& sc, uint64_t seed, const RunOptions& option
   for (int p = 1; p <= sc.producers; ++p) {
     const std::string name = fmt::format("p{}", p);
     shape.clients.push_back(name);
-    world.add_node(name, [wp](Runtime& rt) { run_producer(rt, wp); });
+    workload_nodes.push_back(world.add_node(name, [wp](Runtime& rt) { run_producer(rt, wp); }));
   }
   for (int c = 1; c <= sc.consumers; ++c) {
     const std::string name = fmt::format("c{}", c);
     shape.clients.push_back(name);
-    world.add_node(name, [wp](Runtime& rt) { run_consumer(rt, wp); });
+    workload_nodes.push_back(world.add_node(name, [wp](Runtime& rt) { run_consumer(rt, wp); }));
   }
   FinalState final_state;
   bool final_read_done = false;
@@ -111,14 +112,10 @@ Outcome run_scenario(const Scenario& sc, uint64_t seed, const RunOptions& option
   world.run_until(end);
   // Whatever the plan did, the cluster is whole for the final read.
   injector.heal_all();
-  for (uint32_t n = 0; n < world.node_count(); ++n) {
-    const std::string& name = world.node_name(n);
-    if (name[0] == 'p' || name[0] == 'c') {
-      if (world.node_up(n)) world.crash_node(n);  // stop the workload
-    } else if (!world.node_up(n)) {
-      world.start_node(n);
-    }
-  }
+  for (uint32_t n : workload_nodes)
+    if (world.node_up(n)) world.crash_node(n);  // stop the workload
+  for (uint32_t n : broker_nodes)
+    if (!world.node_up(n)) world.start_node(n);
   world.run_until([&] { return final_read_done; }, end + Duration::seconds(60));
   world.crash_node(reader);
 

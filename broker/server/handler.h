@@ -79,4 +79,16 @@ Reply decode_and_handle(const RequestContext& ctx, protocol::Reader& body, Fn&& 
   return fn(ctx, req);
 }
 
+// Decodes Req (so a malformed body still gets the undecodable reply) and answers with Resp
+// carrying only a top-level error code: APIs a role this broker does not play yet (group or
+// transaction coordinator) answers, the way a non-coordinator Kafka broker does.
+template <class Req, class Resp>
+Reply reply_error_code(const RequestContext& ctx, protocol::Reader& body, int16_t error_code) {
+  return decode_and_handle<Req, Resp>(ctx, body, [error_code](const RequestContext& c, Req&) {
+    Resp resp;
+    resp.error_code = error_code;
+    return reply_now(resp, c.version());
+  });
+}
+
 }  // namespace tern::server

@@ -356,10 +356,6 @@ void SimNetwork::deliver_head(const std::shared_ptr<Conn>& c, int to_end) {
     to.rx.push_back(std::move(chunk.bytes));
     to.readers.notify_one();
   }
-  if (to.closed) {
-    // Nobody will read: release the window so a writer on the other side is not stuck.
-    to.outstanding -= std::min(to.outstanding, chunk.bytes.size());
-  }
   if (!to.inflight.empty()) arm_delivery(c, to_end);
 }
 

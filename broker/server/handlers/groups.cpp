@@ -49,30 +49,15 @@ Reply handle_join_group(const RequestContext& ctx, Reader& body) {
 }
 
 Reply handle_sync_group(const RequestContext& ctx, Reader& body) {
-  return decode_and_handle<SyncGroupRequest, SyncGroupResponse>(
-      ctx, body, [](const RequestContext& c, SyncGroupRequest&) {
-        SyncGroupResponse resp;
-        resp.error_code = kNotCoordinator;
-        return reply_now(resp, c.version());
-      });
+  return reply_error_code<SyncGroupRequest, SyncGroupResponse>(ctx, body, kNotCoordinator);
 }
 
 Reply handle_heartbeat(const RequestContext& ctx, Reader& body) {
-  return decode_and_handle<HeartbeatRequest, HeartbeatResponse>(
-      ctx, body, [](const RequestContext& c, HeartbeatRequest&) {
-        HeartbeatResponse resp;
-        resp.error_code = kNotCoordinator;
-        return reply_now(resp, c.version());
-      });
+  return reply_error_code<HeartbeatRequest, HeartbeatResponse>(ctx, body, kNotCoordinator);
 }
 
 Reply handle_leave_group(const RequestContext& ctx, Reader& body) {
-  return decode_and_handle<LeaveGroupRequest, LeaveGroupResponse>(
-      ctx, body, [](const RequestContext& c, LeaveGroupRequest&) {
-        LeaveGroupResponse resp;
-        resp.error_code = kNotCoordinator;
-        return reply_now(resp, c.version());
-      });
+  return reply_error_code<LeaveGroupRequest, LeaveGroupResponse>(ctx, body, kNotCoordinator);
 }
 
 Reply handle_offset_commit(const RequestContext& ctx, Reader& body) {

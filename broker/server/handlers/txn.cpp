@@ -63,21 +63,12 @@ Reply handle_add_partitions_to_txn(const RequestContext& ctx, Reader& body) {
 }
 
 Reply handle_add_offsets_to_txn(const RequestContext& ctx, Reader& body) {
-  return decode_and_handle<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>(
-      ctx, body, [](const RequestContext& c, AddOffsetsToTxnRequest&) {
-        AddOffsetsToTxnResponse resp;
-        resp.error_code = kNotCoordinator;
-        return reply_now(resp, c.version());
-      });
+  return reply_error_code<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>(ctx, body,
+                                                                          kNotCoordinator);
 }
 
 Reply handle_end_txn(const RequestContext& ctx, Reader& body) {
-  return decode_and_handle<EndTxnRequest, EndTxnResponse>(
-      ctx, body, [](const RequestContext& c, EndTxnRequest&) {
-        EndTxnResponse resp;
-        resp.error_code = kNotCoordinator;
-        return reply_now(resp, c.version());
-      });
+  return reply_error_code<EndTxnRequest, EndTxnResponse>(ctx, body, kNotCoordinator);
 }
 
 Reply handle_txn_offset_commit(const RequestContext& ctx, Reader& body) {
