@@ -17,10 +17,16 @@
 #include <fmt/format.h>
 
 #include "broker/client/cluster.h"
+#include "broker/client/producer.h"
 #include "sim/real/real_runtime.h"
 #include "sim/runtime/result.h"
 
 namespace tern::tools {
+
+// Kafka producer settings by their config names (acks, linger.ms, batch.size, ...), for
+// --producer-property / --producer-props; defined in cmd_produce.cpp.
+Status apply_producer_property(client::ProducerOptions& o, const std::string& k,
+                               const std::string& v);
 
 struct FlagSpec {
   std::string_view name;  // "--topic"

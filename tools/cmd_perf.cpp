@@ -221,26 +221,9 @@ int cmd_perf(int argc, char** argv) {
     auto kv = parse_property("--producer-props", p);
     if (!kv.ok()) return fail(2, "perf", "{}", kv.error().context());
     const auto& [k, v] = kv.value();
-    if (k == "acks") {
-      if (v == "all" || v == "-1") popts.acks = client::Acks::all;
-      else if (v == "1") popts.acks = client::Acks::leader;
-      else if (v == "0") popts.acks = client::Acks::none;
-      else return fail(2, "perf", "acks must be all, -1, 0 or 1, not '{}'", v);
-    } else if (k == "batch.size" || k == "linger.ms" || k == "buffer.memory" ||
-               k == "max.request.size") {
-      auto n = parse_int(k, v, 0, INT32_MAX);
-      if (!n.ok()) return fail(2, "perf", "{}", n.error().context());
-      if (k == "batch.size") popts.batch_bytes = static_cast<size_t>(std::max<int64_t>(1, *n));
-      if (k == "linger.ms") popts.linger = Duration::millis(*n);
-      if (k == "buffer.memory") popts.buffer_bytes = std::max<int64_t>(1, *n);
-      if (k == "max.request.size") popts.max_request_bytes = static_cast<size_t>(*n);
-    } else if (k == "compression.type") {
-      auto c = compression_from_name(v);
-      if (!c) return fail(2, "perf", "unknown compression '{}'", v);
-      popts.compression = *c;
-    } else if (k != "client.id" && k != "bootstrap.servers") {
-      return fail(2, "perf", "unknown producer property '{}'", k);
-    }
+    if (k == "bootstrap.servers") continue;
+    if (Status st = apply_producer_property(popts, k, v); !st.ok())
+      return fail(2, "perf", "{}", st.error().message());
   }
   install_interrupt_handler();
   return run_real("tern-perf", [&](Runtime& rt) {

@@ -37,51 +37,6 @@ struct ProduceSettings {
   std::optional<int32_t> partition;
 };
 
-Result<client::Acks> parse_acks(std::string_view v) {
-  if (v == "all" || v == "-1") return client::Acks::all;
-  if (v == "1") return client::Acks::leader;
-  if (v == "0") return client::Acks::none;
-  return Error(Errc::invalid_argument, fmt::format("acks must be all, -1, 0 or 1, not '{}'", v));
-}
-
-Status apply_producer_property(client::ProducerOptions& o, const std::string& k,
-                               const std::string& v) {
-  auto ms = [&](Duration& d) -> Status {
-    auto n = parse_int(k, v, 0, INT32_MAX);
-    if (!n.ok()) return n.error();
-    d = Duration::millis(n.value());
-    return {};
-  };
-  if (k == "acks") {
-    auto a = parse_acks(v);
-    if (!a.ok()) return a.error();
-    o.acks = a.value();
-    return {};
-  }
-  if (k == "linger.ms") return ms(o.linger);
-  if (k == "retry.backoff.ms") return ms(o.retry_backoff);
-  if (k == "delivery.timeout.ms") return ms(o.delivery_timeout);
-  if (k == "request.timeout.ms") return ms(o.request_timeout);
-  if (k == "max.block.ms") return ms(o.max_block);
-  if (k == "batch.size" || k == "retries" || k == "buffer.memory" || k == "max.request.size") {
-    auto n = parse_int(k, v, k == "retries" ? 0 : 1, INT32_MAX);
-    if (!n.ok()) return n.error();
-    if (k == "batch.size") o.batch_bytes = static_cast<size_t>(n.value());
-    if (k == "retries") o.retries = static_cast<int32_t>(n.value());
-    if (k == "buffer.memory") o.buffer_bytes = n.value();
-    if (k == "max.request.size") o.max_request_bytes = static_cast<size_t>(n.value());
-    return {};
-  }
-  if (k == "compression.type") {
-    auto c = compression_from_name(v);
-    if (!c) return Error(Errc::invalid_argument, fmt::format("unknown compression '{}'", v));
-    o.compression = *c;
-    return {};
-  }
-  if (k == "client.id" || k == "enable.idempotence") return {};  // accepted, no effect
-  return Error(Errc::invalid_argument, fmt::format("unknown producer property '{}'", k));
-}
-
 Result<ProduceSettings> settings_from(const Flags& flags) {
   ProduceSettings s;
   // kafka-console-producer.sh defaults: acks=1 in old versions, all since 3.0; tern: all.
@@ -225,6 +180,54 @@ int run_produce(Runtime& rt, const std::string& topic, const ProduceSettings& s,
 }
 
 }  // namespace
+
+Result<client::Acks> parse_acks(std::string_view v) {
+  if (v == "all" || v == "-1") return client::Acks::all;
+  if (v == "1") return client::Acks::leader;
+  if (v == "0") return client::Acks::none;
+  return Error(Errc::invalid_argument, fmt::format("acks must be all, -1, 0 or 1, not '{}'", v));
+}
+
+Status apply_producer_property(client::ProducerOptions& o, const std::string& k,
+                               const std::string& v) {
+  auto ms = [&](Duration& d) -> Status {
+    auto n = parse_int(k, v, 0, INT32_MAX);
+    if (!n.ok()) return n.error();
+    d = Duration::millis(n.value());
+    return {};
+  };
+  if (k == "acks") {
+    auto a = parse_acks(v);
+    if (!a.ok()) return a.error();
+    o.acks = a.value();
+    return {};
+  }
+  if (k == "linger.ms") return ms(o.linger);
+  if (k == "retry.backoff.ms") return ms(o.retry_backoff);
+  if (k == "delivery.timeout.ms") return ms(o.delivery_timeout);
+  if (k == "request.timeout.ms") return ms(o.request_timeout);
+  if (k == "max.block.ms") return ms(o.max_block);
+  if (k == "batch.size" || k == "retries" || k == "buffer.memory" || k == "max.request.size" ||
+      k == "max.in.flight.requests.per.connection") {
+    auto n = parse_int(k, v, k == "retries" ? 0 : 1, INT32_MAX);
+    if (!n.ok()) return n.error();
+    if (k == "batch.size") o.batch_bytes = static_cast<size_t>(n.value());
+    if (k == "retries") o.retries = static_cast<int32_t>(n.value());
+    if (k == "buffer.memory") o.buffer_bytes = n.value();
+    if (k == "max.request.size") o.max_request_bytes = static_cast<size_t>(n.value());
+    if (k == "max.in.flight.requests.per.connection")
+      o.max_in_flight = static_cast<int32_t>(n.value());
+    return {};
+  }
+  if (k == "compression.type") {
+    auto c = compression_from_name(v);
+    if (!c) return Error(Errc::invalid_argument, fmt::format("unknown compression '{}'", v));
+    o.compression = *c;
+    return {};
+  }
+  if (k == "client.id" || k == "enable.idempotence") return {};  // accepted, no effect
+  return Error(Errc::invalid_argument, fmt::format("unknown producer property '{}'", k));
+}
 
 int cmd_produce(int argc, char** argv) {
   auto flags = parse_flags(argc, argv, kProduceFlags);

@@ -40,13 +40,84 @@ inline uint32_t load_le32(const uint8_t* p) {
   return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
 }
 
+// ---- Three-way interleaved hardware CRC -------------------------------------------------
+// The crc32 instruction has a 3-cycle latency and a 1-cycle throughput: one dependent chain
+// uses a third of the unit (profiled: CRC verification was 19% of the broker's produce CPU).
+// Three chains over three adjacent stretches of the buffer run in parallel, and are joined
+// by "shifting" a register over the zero bytes that follow it: the register is linear in
+// GF(2), so CRC(A || B) = shift(CRC(A), |B|) ^ CRC0(B), with CRC0 started from 0. A shift
+// by a fixed length is a 32x32 bit matrix, applied through four 256-entry tables.
+
+using Matrix = std::array<uint32_t, 32>;  // column i: the image of bit i
+
+constexpr uint32_t matrix_times(const Matrix& m, uint32_t v) {
+  uint32_t sum = 0;
+  for (int i = 0; v != 0; ++i, v >>= 1)
+    if (v & 1) sum ^= m[static_cast<size_t>(i)];
+  return sum;
+}
+
+constexpr Matrix matrix_square(const Matrix& m) {
+  Matrix sq{};
+  for (size_t i = 0; i < 32; ++i) sq[i] = matrix_times(m, m[i]);
+  return sq;
+}
+
+using ShiftTable = std::array<std::array<uint32_t, 256>, 4>;
+
+// Tables that advance a register over 2^log2_bytes zero bytes.
+constexpr ShiftTable make_shift_table(int log2_bytes) {
+  Matrix m{};  // one zero bit: c = (c >> 1) ^ (c & 1 ? poly : 0)
+  m[0] = kPoly;
+  for (size_t i = 1; i < 32; ++i) m[i] = uint32_t{1} << (i - 1);
+  for (int k = 0; k < log2_bytes + 3; ++k) m = matrix_square(m);  // 2^(log2_bytes+3) bits
+  ShiftTable t{};
+  for (uint32_t n = 0; n < 256; ++n)
+    for (size_t k = 0; k < 4; ++k) t[k][n] = matrix_times(m, n << (8 * k));
+  return t;
+}
+
+constexpr size_t kLongBytes = 8192, kShortBytes = 256;
+constexpr ShiftTable kShiftLong = make_shift_table(13);
+constexpr ShiftTable kShiftShort = make_shift_table(8);
+static_assert(kLongBytes == size_t{1} << 13 && kShortBytes == size_t{1} << 8);
+
+constexpr uint32_t shift(const ShiftTable& t, uint32_t c) {
+  return t[0][c & 0xff] ^ t[1][(c >> 8) & 0xff] ^ t[2][(c >> 16) & 0xff] ^ t[3][c >> 24];
+}
+
 #if TERN_CRC32C_X86
+__attribute__((target("sse4.2"))) inline uint64_t load64(const uint8_t* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);  // unaligned load; x86 is little-endian as the instruction expects
+  return w;
+}
+
+// Consumes whole groups of three `stride`-byte stretches with three parallel chains.
+__attribute__((target("sse4.2"))) uint64_t hw_update3(uint64_t c0, const uint8_t*& p,
+                                                      size_t& n, size_t stride,
+                                                      const ShiftTable& t) {
+  while (n >= 3 * stride) {
+    uint64_t c1 = 0, c2 = 0;
+    for (const uint8_t* end = p + stride; p < end; p += 8) {
+      c0 = _mm_crc32_u64(c0, load64(p));
+      c1 = _mm_crc32_u64(c1, load64(p + stride));
+      c2 = _mm_crc32_u64(c2, load64(p + 2 * stride));
+    }
+    c0 = shift(t, static_cast<uint32_t>(c0)) ^ c1;
+    c0 = shift(t, static_cast<uint32_t>(c0)) ^ c2;
+    p += 2 * stride;
+    n -= 3 * stride;
+  }
+  return c0;
+}
+
 __attribute__((target("sse4.2"))) uint32_t hw_update(uint32_t c, const uint8_t* p, size_t n) {
   uint64_t c64 = c;
+  c64 = hw_update3(c64, p, n, kLongBytes, kShiftLong);
+  c64 = hw_update3(c64, p, n, kShortBytes, kShiftShort);
   while (n >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);  // unaligned load; x86 is little-endian as the instruction expects
-    c64 = _mm_crc32_u64(c64, w);
+    c64 = _mm_crc32_u64(c64, load64(p));
     p += 8;
     n -= 8;
   }

@@ -53,6 +53,7 @@ void Consumer::assign(std::vector<TopicPartition> partitions) {
   }
   buffered_ = std::move(keep);
   buffered_next_ = 0;
+  prefetched_.clear();  // its answers are for the old assignment
 }
 
 ClientStatus Consumer::assign_topic(const std::string& topic, Deadline deadline) {
@@ -76,6 +77,7 @@ void Consumer::seek(const TopicPartition& tp, int64_t offset) {
   }
   buffered_ = std::move(keep);
   buffered_next_ = 0;
+  prefetched_.clear();  // it asked for the old position
 }
 
 ClientStatus Consumer::seek_to_beginning(const std::vector<TopicPartition>& tps) {
@@ -256,7 +258,8 @@ ClientStatus Consumer::take_records(const TopicPartition& tp, const Bytes& recor
   return {};
 }
 
-ClientStatus Consumer::fetch_once(Deadline deadline) {
+ClientStatus Consumer::send_fetches(int64_t wait_ms, std::vector<FetchInFlight>& out,
+                                    std::optional<ClientError>& last) {
   const Deadline meta_deadline = rt_.now() + cluster_.options().connection.request_timeout;
   std::map<int32_t, std::vector<TopicPartition>> by_leader;
   for (const auto& tp : assigned_) {
@@ -268,21 +271,6 @@ ClientStatus Consumer::fetch_once(Deadline deadline) {
     }
     by_leader[leader.value()].push_back(tp);
   }
-  if (by_leader.empty()) {
-    Instant wake = std::min(deadline, rt_.now() + options_.retry_backoff);
-    Status st = rt_.sleep_until(wake);
-    if (!st.ok()) return ClientError::runtime(st.error());
-    return {};
-  }
-  int64_t wait_ms = (deadline - rt_.now()).to_millis();
-  wait_ms = std::clamp<int64_t>(wait_ms, 0, options_.fetch_max_wait_ms);
-
-  struct InFlight {
-    Connection::Pending<protocol::FetchResponse> pending;
-    std::map<TopicPartition, int64_t> asked;
-  };
-  std::vector<InFlight> inflight;
-  std::optional<ClientError> last;
   for (const auto& [leader, list] : by_leader) {
     auto conn = cluster_.connection(leader, meta_deadline);
     if (!conn.ok()) {
@@ -297,7 +285,8 @@ ClientStatus Consumer::fetch_once(Deadline deadline) {
     req.isolation_level = 0;
     req.session_id = 0;
     req.session_epoch = -1;  // no fetch session (KIP-227): full requests every time
-    InFlight f;
+    FetchInFlight f;
+    f.wait_ms = wait_ms;
     for (const auto& tp : list) {
       if (req.topics.empty() || req.topics.back().topic != tp.topic) {
         req.topics.emplace_back();
@@ -318,56 +307,88 @@ ClientStatus Consumer::fetch_once(Deadline deadline) {
       continue;
     }
     f.pending = std::move(pending.value());
-    inflight.push_back(std::move(f));
+    out.push_back(std::move(f));
   }
-  for (auto& f : inflight) {
-    auto resp = f.pending.get(rt_.now() + cluster_.options().connection.request_timeout +
-                              Duration::millis(wait_ms));
-    if (!resp.ok()) {
-      if (!resp.error().retriable()) return resp.error();
-      last = resp.error();
-      continue;
-    }
-    if (resp->error_code != 0) {
-      ClientError e = ClientError::kafka(resp->error_code, "fetch");
-      if (!e.retriable()) return e;
-      last = e;
-      continue;
-    }
-    for (const auto& t : resp->responses) {
-      for (const auto& p : t.partitions) {
-        TopicPartition tp{t.topic, p.partition_index};
-        auto asked = f.asked.find(tp);
-        auto pos = positions_.find(tp);
-        // Ignore answers for partitions re-sought or unassigned while the fetch was out.
-        if (asked == f.asked.end() || pos == positions_.end() || pos->second != asked->second) {
-          continue;
-        }
-        if (p.error_code == 0) {
-          if (p.records) {
-            ClientStatus st = take_records(tp, *p.records);
-            if (!st.ok()) return st;
-          }
-          continue;
-        }
-        if (p.error_code == to_wire(ErrorCode::offset_out_of_range)) {
-          if (options_.auto_offset_reset == OffsetReset::none) {
-            return ClientError::kafka(p.error_code, fmt::format(
-                "{}-{} at offset {}", tp.topic, tp.partition, asked->second));
-          }
-          positions_.erase(tp);  // resolved again by auto.offset.reset on the next round
-          continue;
-        }
-        if (refresh_worthy(p.error_code)) {
-          cluster_.invalidate(tp.topic);
-          last = ClientError::kafka(p.error_code, fmt::format("fetch {}-{}", tp.topic,
-                                                              tp.partition));
-          continue;
-        }
-        return ClientError::kafka(p.error_code, fmt::format("fetch {}-{}", tp.topic,
-                                                            tp.partition));
+  return {};
+}
+
+ClientStatus Consumer::take_fetch(FetchInFlight& f, std::optional<ClientError>& last) {
+  auto resp = f.pending.get(rt_.now() + cluster_.options().connection.request_timeout +
+                            Duration::millis(f.wait_ms));
+  if (!resp.ok()) {
+    if (!resp.error().retriable()) return resp.error();
+    last = resp.error();
+    return {};
+  }
+  if (resp->error_code != 0) {
+    ClientError e = ClientError::kafka(resp->error_code, "fetch");
+    if (!e.retriable()) return e;
+    last = e;
+    return {};
+  }
+  for (const auto& t : resp->responses) {
+    for (const auto& p : t.partitions) {
+      TopicPartition tp{t.topic, p.partition_index};
+      auto asked = f.asked.find(tp);
+      auto pos = positions_.find(tp);
+      // Ignore answers for partitions re-sought or unassigned while the fetch was out.
+      if (asked == f.asked.end() || pos == positions_.end() || pos->second != asked->second) {
+        continue;
       }
+      if (p.error_code == 0) {
+        if (p.records) {
+          ClientStatus st = take_records(tp, *p.records);
+          if (!st.ok()) return st;
+        }
+        continue;
+      }
+      if (p.error_code == to_wire(ErrorCode::offset_out_of_range)) {
+        if (options_.auto_offset_reset == OffsetReset::none) {
+          return ClientError::kafka(p.error_code, fmt::format(
+              "{}-{} at offset {}", tp.topic, tp.partition, asked->second));
+        }
+        positions_.erase(tp);  // resolved again by auto.offset.reset on the next round
+        continue;
+      }
+      if (refresh_worthy(p.error_code)) {
+        cluster_.invalidate(tp.topic);
+        last = ClientError::kafka(p.error_code, fmt::format("fetch {}-{}", tp.topic,
+                                                            tp.partition));
+        continue;
+      }
+      return ClientError::kafka(p.error_code, fmt::format("fetch {}-{}", tp.topic,
+                                                          tp.partition));
     }
+  }
+  return {};
+}
+
+ClientStatus Consumer::fetch_once(Deadline deadline) {
+  std::optional<ClientError> last;
+  std::vector<FetchInFlight> inflight;
+  inflight.swap(prefetched_);
+  if (inflight.empty()) {
+    int64_t wait_ms = (deadline - rt_.now()).to_millis();
+    wait_ms = std::clamp<int64_t>(wait_ms, 0, options_.fetch_max_wait_ms);
+    ClientStatus st = send_fetches(wait_ms, inflight, last);
+    if (!st.ok()) return st;
+    if (inflight.empty() && !last) {
+      // No partition has a leader yet: wait a little for metadata.
+      Instant wake = std::min(deadline, rt_.now() + options_.retry_backoff);
+      Status s = rt_.sleep_until(wake);
+      if (!s.ok()) return ClientError::runtime(s.error());
+      return {};
+    }
+  }
+  const size_t before = buffered_.size();
+  for (auto& f : inflight) {
+    ClientStatus st = take_fetch(f, last);
+    if (!st.ok()) return st;
+  }
+  if (options_.prefetch && buffered_.size() > before && !last) {
+    // Errors of the prefetch itself surface when the next poll fetches for real.
+    std::optional<ClientError> ignored;
+    if (!send_fetches(0, prefetched_, ignored).ok()) prefetched_.clear();
   }
   if (last && buffered_.size() == buffered_next_) return *last;
   return {};

@@ -29,6 +29,10 @@ struct ConsumerOptions {
   size_t max_poll_records = 500;                        // max.poll.records
   Duration retry_backoff = Duration::millis(100);
   bool check_crcs = true;                               // check.crcs
+  // After a fetch that returned records, send the next fetch at once (max_wait_ms 0) so the
+  // broker reads while the application works through the records just received, as Kafka's
+  // consumer does. Its answer is taken by the next poll that needs records.
+  bool prefetch = true;
 };
 
 struct TopicPartition {
@@ -83,7 +87,18 @@ class Consumer {
 
  private:
   ClientStatus resolve_positions(Deadline deadline);
+  // A fetch sent to one leader and not yet answered.
+  struct FetchInFlight {
+    Connection::Pending<protocol::FetchResponse> pending;
+    std::map<TopicPartition, int64_t> asked;  // the fetch offset per partition
+    int64_t wait_ms = 0;
+  };
   ClientStatus fetch_once(Deadline deadline);
+  // Sends one fetch per leader of the positioned partitions. `last` keeps the last
+  // retriable error; non-retriable ones are returned.
+  ClientStatus send_fetches(int64_t wait_ms, std::vector<FetchInFlight>& out,
+                            std::optional<ClientError>& last);
+  ClientStatus take_fetch(FetchInFlight& f, std::optional<ClientError>& last);
   ClientStatus take_records(const TopicPartition& tp, const Bytes& records);
 
   Runtime& rt_;
@@ -93,6 +108,7 @@ class Consumer {
   std::map<TopicPartition, int64_t> positions_;  // absent: needs auto.offset.reset
   std::vector<ConsumerRecord> buffered_;
   size_t buffered_next_ = 0;
+  std::vector<FetchInFlight> prefetched_;  // dropped by assign/seek
 };
 
 }  // namespace tern::client

@@ -8,6 +8,16 @@ namespace tern::client {
 using protocol::ErrorCode;
 using protocol::to_wire;
 
+using ProducePending = Connection::Pending<protocol::ProduceResponse>;
+
+// A request that went out and waits for its answer (only with max.in.flight > 1).
+struct ProducerInFlight {  // named at namespace scope: Core holds a deque of them
+  std::unique_ptr<ProducerBatch> batch;
+  Bytes bytes;
+  ClientResult<ProducePending> pending = ClientError::runtime(Errc::closed, "not sent");
+  Deadline answer_by;
+};
+
 struct Producer::Core {
   Core(Runtime& runtime, ClientOptions client, const ProducerOptions& o)
       : rt(runtime), cluster(runtime, std::move(client)), opts(o),
@@ -16,6 +26,9 @@ struct Producer::Core {
   struct Part {
     PartitionQueue queue;
     bool sender_running = false;
+    bool acker_running = false;
+    int32_t unanswered = 0;  // requests sent and not yet settled (max.in.flight bounds it)
+    std::deque<ProducerInFlight> in_flight;
   };
 
   Runtime& rt;
@@ -29,6 +42,7 @@ struct Producer::Core {
   int64_t outstanding = 0;  // records sent to send() and not yet answered
   int flushing = 0;
   bool closing = false;
+  std::vector<TaskHandle> tasks;  // senders and ackers, cancelled when the producer goes
 };
 
 namespace {
@@ -40,15 +54,8 @@ struct Written {
   int64_t log_append_time = -1;
 };
 
-ClientResult<Written> produce_once(Core& core, const std::string& topic, int32_t partition,
-                                   const Bytes& batch) {
-  const Deadline deadline = core.rt.now() + core.opts.request_timeout;
-  auto leader = core.cluster.leader(topic, partition, deadline);
-  if (!leader.ok()) return leader.error();
-  auto conn = core.cluster.connection(leader.value(), deadline);
-  if (!conn.ok()) return conn.error();
-  auto version = conn.value()->version_for<protocol::ProduceRequest>();
-  if (!version.ok()) return version.error();
+protocol::ProduceRequest produce_request(const Core& core, const std::string& topic,
+                                         int32_t partition, const Bytes& batch) {
   protocol::ProduceRequest req;
   req.acks = static_cast<int16_t>(core.opts.acks);
   req.timeout_ms = static_cast<int32_t>(core.opts.request_timeout.to_millis());
@@ -59,12 +66,12 @@ ClientResult<Written> produce_once(Core& core, const std::string& topic, int32_t
   pd.records = batch;
   td.partition_data.push_back(std::move(pd));
   req.topic_data.push_back(std::move(td));
-  if (core.opts.acks == Acks::none) {
-    ClientStatus st = conn.value()->send_no_response(req, version.value());
-    if (!st.ok()) return st.error();
-    return Written{};
-  }
-  auto resp = conn.value()->call(req, version.value());
+  return req;
+}
+
+// The partition's answer inside a Produce response.
+ClientResult<Written> produce_answer(const ClientResult<protocol::ProduceResponse>& resp,
+                                     const std::string& topic, int32_t partition) {
   if (!resp.ok()) return resp.error();
   for (const auto& t : resp->responses) {
     if (t.name != topic) continue;
@@ -80,6 +87,40 @@ ClientResult<Written> produce_once(Core& core, const std::string& topic, int32_t
   }
   return ClientError::kafka(to_wire(ErrorCode::unknown_server_error),
                             fmt::format("produce answer lacks {}-{}", topic, partition));
+}
+
+// Sends one Produce request (acks 1/all) to the partition's leader without waiting.
+ClientResult<ProducePending> produce_send(Core& core, const std::string& topic,
+                                          int32_t partition, const Bytes& batch) {
+  const Deadline deadline = core.rt.now() + core.opts.request_timeout;
+  auto leader = core.cluster.leader(topic, partition, deadline);
+  if (!leader.ok()) return leader.error();
+  auto conn = core.cluster.connection(leader.value(), deadline);
+  if (!conn.ok()) return conn.error();
+  auto version = conn.value()->version_for<protocol::ProduceRequest>();
+  if (!version.ok()) return version.error();
+  return conn.value()->send(produce_request(core, topic, partition, batch), version.value());
+}
+
+ClientResult<Written> produce_once(Core& core, const std::string& topic, int32_t partition,
+                                   const Bytes& batch) {
+  if (core.opts.acks == Acks::none) {
+    const Deadline deadline = core.rt.now() + core.opts.request_timeout;
+    auto leader = core.cluster.leader(topic, partition, deadline);
+    if (!leader.ok()) return leader.error();
+    auto conn = core.cluster.connection(leader.value(), deadline);
+    if (!conn.ok()) return conn.error();
+    auto version = conn.value()->version_for<protocol::ProduceRequest>();
+    if (!version.ok()) return version.error();
+    ClientStatus st = conn.value()->send_no_response(
+        produce_request(core, topic, partition, batch), version.value());
+    if (!st.ok()) return st.error();
+    return Written{};
+  }
+  auto pending = produce_send(core, topic, partition, batch);
+  if (!pending.ok()) return pending.error();
+  return produce_answer(pending->get(core.rt.now() + core.opts.request_timeout), topic,
+                        partition);
 }
 
 void finish(Core& core, ProducerBatch& batch, const std::string& topic, int32_t partition,
@@ -103,16 +144,12 @@ void finish(Core& core, ProducerBatch& batch, const std::string& topic, int32_t 
   core.changed.notify_all();
 }
 
-void send_batch(Core& core, const std::string& topic, int32_t partition, ProducerBatch& batch) {
-  auto bytes = batch.builder.build();
-  if (!bytes.ok()) {
-    finish(core, batch, topic, partition,
-           ClientError::runtime(Errc::invalid_argument, bytes.error().message()));
-    return;
-  }
+// Given the outcome of attempt 0, retries (one request at a time) until the batch is written
+// or retries, delivery.timeout or the producer run out, then completes its records.
+void settle(Core& core, const std::string& topic, int32_t partition, ProducerBatch& batch,
+            const Bytes& bytes, ClientResult<Written> result) {
   const Deadline give_up = batch.created + core.opts.delivery_timeout;
   for (int32_t attempt = 0;; ++attempt) {
-    auto result = produce_once(core, topic, partition, bytes.value());
     if (result.ok()) return finish(core, batch, topic, partition, result);
     const ClientError& err = result.error();
     if (!err.retriable() || attempt >= core.opts.retries || core.rt.now() >= give_up ||
@@ -125,13 +162,78 @@ void send_batch(Core& core, const std::string& topic, int32_t partition, Produce
     if (wake > give_up) wake = give_up;
     Status st = core.rt.sleep_until(wake);
     if (!st.ok()) return finish(core, batch, topic, partition, ClientError::runtime(st.error()));
+    result = produce_once(core, topic, partition, bytes);
   }
+}
+
+void send_batch(Core& core, const std::string& topic, int32_t partition, ProducerBatch& batch) {
+  auto bytes = batch.builder.build();
+  if (!bytes.ok()) {
+    finish(core, batch, topic, partition,
+           ClientError::runtime(Errc::invalid_argument, bytes.error().message()));
+    return;
+  }
+  settle(core, topic, partition, batch, bytes.value(),
+         produce_once(core, topic, partition, bytes.value()));
+}
+
+// Takes each pipelined request's answer in send order (Kafka answers a connection's requests
+// in order) and settles its batch; a retry goes out alone, so a batch retried after a later
+// one was written lands behind it, as with Kafka's non-idempotent producer.
+void run_acker(const std::shared_ptr<Core>& core_ptr, const std::string& topic,
+               int32_t partition) {
+  Core& core = *core_ptr;
+  Core::Part& part = core.parts[{topic, partition}];
+  while (true) {
+    Status st = core.changed.wait_until([&] {
+      return !part.in_flight.empty() || (core.closing && !part.sender_running);
+    });
+    if (!st.ok() || part.in_flight.empty()) break;
+    ProducerInFlight item = std::move(part.in_flight.front());
+    part.in_flight.pop_front();
+    ClientResult<Written> first =
+        item.pending.ok() ? produce_answer(item.pending->get(item.answer_by), topic, partition)
+                          : ClientResult<Written>(item.pending.error());
+    settle(core, topic, partition, *item.batch, item.bytes, std::move(first));
+    --part.unanswered;
+    TERN_ASSERT(part.unanswered >= 0);
+    core.changed.notify_all();
+  }
+  part.acker_running = false;
+}
+
+// Sends a ready batch without waiting for its answer; run_acker takes the answer.
+void send_pipelined(const std::shared_ptr<Core>& core_ptr, const std::string& topic,
+                    int32_t partition, std::unique_ptr<ProducerBatch> batch) {
+  Core& core = *core_ptr;
+  Core::Part& part = core.parts[{topic, partition}];
+  auto bytes = batch->builder.build();
+  if (!bytes.ok()) {
+    finish(core, *batch, topic, partition,
+           ClientError::runtime(Errc::invalid_argument, bytes.error().message()));
+    return;
+  }
+  ProducerInFlight item;
+  item.answer_by = core.rt.now() + core.opts.request_timeout;
+  item.pending = produce_send(core, topic, partition, bytes.value());
+  item.bytes = std::move(bytes.value());
+  item.batch = std::move(batch);
+  part.in_flight.push_back(std::move(item));
+  ++part.unanswered;
+  if (!part.acker_running) {
+    part.acker_running = true;
+    core.tasks.push_back(core.rt.spawn(
+        fmt::format("producer acks {}-{}", topic, partition),
+        [core = core_ptr, topic, partition] { run_acker(core, topic, partition); }));
+  }
+  core.changed.notify_all();
 }
 
 void run_sender(const std::shared_ptr<Core>& core_ptr, const std::string& topic,
                 int32_t partition) {
   Core& core = *core_ptr;
   const auto key = std::make_pair(topic, partition);
+  const bool pipelined = core.opts.max_in_flight > 1 && core.opts.acks != Acks::none;
   while (true) {
     Core::Part& part = core.parts[key];
     if (part.queue.empty()) {
@@ -152,10 +254,21 @@ void run_sender(const std::shared_ptr<Core>& core_ptr, const std::string& topic,
       if (!st.ok() && st.code() != Errc::timed_out) break;
       continue;
     }
-    auto batch = part.queue.take();
-    send_batch(core, topic, partition, *batch);
+    if (!pipelined) {
+      auto batch = part.queue.take();
+      send_batch(core, topic, partition, *batch);
+      continue;
+    }
+    if (part.unanswered >= core.opts.max_in_flight) {
+      Status st = core.changed.wait_until(
+          [&] { return part.unanswered < core.opts.max_in_flight || core.closing; });
+      if (!st.ok()) break;
+      continue;
+    }
+    send_pipelined(core_ptr, topic, partition, part.queue.take());
   }
   core.parts[key].sender_running = false;
+  core.changed.notify_all();
 }
 
 }  // namespace
@@ -167,7 +280,7 @@ Producer::Producer(Runtime& rt, ClientOptions client, ProducerOptions options)
 
 Producer::~Producer() {
   core_->closing = true;
-  for (auto& t : tasks_) {
+  for (auto& t : core_->tasks) {
     if (!t.done()) t.cancel();
   }
   core_->changed.notify_all();
@@ -236,7 +349,7 @@ ClientResult<DeliveryFuture> Producer::send(ProducerRecord record) {
   ++core.outstanding;
   if (!part.sender_running) {
     part.sender_running = true;
-    tasks_.push_back(core.rt.spawn(
+    core.tasks.push_back(core.rt.spawn(
         fmt::format("producer {}-{}", record.topic, partition),
         [core = core_, topic = record.topic, partition] { run_sender(core, topic, partition); }));
   }

@@ -1,9 +1,10 @@
 #pragma once
 // The producer: send() places a record in its partition's batch and returns a future of
-// (partition, offset). Per partition a sender task sends one batch at a time (at most one
-// request in flight per partition), so records keep their order even when a batch is
-// retried. Without idempotence a retry after a lost answer may write a batch twice (as with
-// Kafka's producer when enable.idempotence=false).
+// (partition, offset). Per partition a sender task sends ready batches, up to max.in.flight
+// unanswered requests at a time, and an acker task settles the answers in order. With
+// max.in.flight = 1 records keep their order even when a batch is retried. Without
+// idempotence a retry after a lost answer may write a batch twice (as with Kafka's producer
+// when enable.idempotence=false).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,6 +34,11 @@ struct ProducerOptions {
   int64_t buffer_bytes = 32 * 1024 * 1024;             // buffer.memory
   size_t max_request_bytes = 1024 * 1024;              // max.request.size
   Compression compression = Compression::none;         // compression.type
+  // max.in.flight.requests.per.connection, per partition here. Above 1, batches go out
+  // without waiting for the previous answer (group commit on the broker gets many requests
+  // per fsync); a retried batch may then land behind a later one, as with Kafka's
+  // non-idempotent producer. 1 keeps send order even across retries.
+  int32_t max_in_flight = 5;
 };
 
 struct ProducerRecord {
@@ -80,7 +86,6 @@ class Producer {
 
  private:
   std::shared_ptr<Core> core_;
-  std::vector<TaskHandle> tasks_;
 };
 
 }  // namespace tern::client

@@ -17,6 +17,9 @@ namespace {
 constexpr int32_t kRequestHeaderBytesMin = 2 + 2 + 4;
 // Pending responses per connection are bounded by queued.max.requests, and by this.
 constexpr size_t kPendingMax = 1000;
+// A frame buffer bigger than this is freed after its request (a rare huge request must not
+// pin its memory for the connection's life).
+constexpr size_t kFrameKeep = 8 << 20;
 
 }  // namespace
 
@@ -50,7 +53,8 @@ void Connection::serve() {
   while (!closing_) {
     auto frame = read_frame();
     if (!frame.ok()) break;
-    handle_frame(std::move(frame.value()));
+    handle_frame(frame.value());
+    if (frame_buf_.size() > kFrameKeep) protocol::Bytes().swap(frame_buf_);
     reap_stage_two();
   }
   // Wind down. Responses already queued are written (in order) unless the stream is gone;
@@ -64,7 +68,7 @@ void Connection::serve() {
   rt_.trace(Severity::debug, "conn.close", {{"id", id_}});
 }
 
-Result<protocol::Bytes> Connection::read_frame() {
+Result<std::span<const uint8_t>> Connection::read_frame() {
   const int64_t idle_ms = core_->config().connections_max_idle_ms;
   const Deadline idle_deadline =
       idle_ms < 0 ? Instant::never() : rt_.now() + Duration::millis(idle_ms);
@@ -79,14 +83,15 @@ Result<protocol::Bytes> Connection::read_frame() {
                {"peer", stream_->peer().to_string()}});
     return Error(Errc::invalid_argument, "bad frame size");
   }
-  protocol::Bytes frame(static_cast<size_t>(size));
+  // Only growth is zero-filled; the bytes are overwritten by the read anyway.
+  if (frame_buf_.size() < static_cast<size_t>(size)) frame_buf_.resize(static_cast<size_t>(size));
+  const std::span<uint8_t> frame(frame_buf_.data(), static_cast<size_t>(size));
   s = stream_->read_exact(frame, idle_deadline);
   if (!s.ok()) return s.error();
-  TERN_ASSERT(frame.size() == static_cast<size_t>(size));
-  return frame;
+  return std::span<const uint8_t>(frame);
 }
 
-void Connection::handle_frame(protocol::Bytes frame) {
+void Connection::handle_frame(std::span<const uint8_t> frame) {
   protocol::Reader r(frame);
   protocol::RequestHeader header;
   Status hs = protocol::decode_request_header(r, header);

@@ -55,6 +55,9 @@ void run_producer(Runtime& rt, const WorkloadPlan& plan) {
   po.acks = static_cast<client::Acks>(sc.acks);
   po.request_timeout = Duration::seconds(3);
   po.delivery_timeout = Duration::seconds(15);
+  // One request in flight per partition: the order checker holds acked writes to send order,
+  // which a pipelined non-idempotent producer does not promise across retries.
+  po.max_in_flight = 1;
   po.linger = Duration::millis(rt.buggify("workload.producer.no_linger") ? 0 : 5);
   client::Producer producer(rt, client_options(plan), po);
   // Acks are awaited in send order by one task, so the history records each exactly once.

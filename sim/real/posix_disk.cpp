@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/real/io_pool.h"
 #include "sim/runtime/assert.h"
 
 namespace tern::real {
@@ -61,11 +62,17 @@ Status PosixFile::append(std::span<const uint8_t> data) {
   // Not O_APPEND: on Linux it would make pwrite() append too, ignoring its offset.
   auto end = size();
   if (!end.ok()) return end.error();
-  return pwrite_all(fd_, end.value(), data, path_);
+  return pwrite(end.value(), data);
 }
 
 Status PosixFile::pwrite(uint64_t offset, std::span<const uint8_t> data) {
-  return pwrite_all(fd_, offset, data, path_);
+  Status st = pwrite_all(fd_, offset, data, path_);
+  if (!st.ok()) {
+    size_ = -1;  // a short write may have grown the file: ask fstat next time
+    return st;
+  }
+  size_ = std::max<int64_t>(size_, static_cast<int64_t>(offset + data.size()));
+  return st;
 }
 
 Result<size_t> PosixFile::pread(uint64_t offset, std::span<uint8_t> buf) {
@@ -85,30 +92,58 @@ Result<size_t> PosixFile::pread(uint64_t offset, std::span<uint8_t> buf) {
 }
 
 Result<uint64_t> PosixFile::size() {
+  if (size_ >= 0) return static_cast<uint64_t>(size_);
   struct stat st;
   if (::fstat(fd_, &st) != 0) return disk_error(errno, "stat", path_);
+  size_ = st.st_size;
   return static_cast<uint64_t>(st.st_size);
 }
 
 Status PosixFile::truncate(uint64_t size) {
+  size_ = -1;
   while (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
     if (errno != EINTR) return disk_error(errno, "truncate", path_);
   }
+  size_ = static_cast<int64_t>(size);
   return {};
 }
 
-Status PosixFile::fsync() {
-  while (::fdatasync(fd_) != 0) {
-    // After a failed fsync the page cache may have dropped the dirty pages (the 2018
-    // "fsyncgate"): report it, never retry into a false success.
-    if (errno != EINTR) return disk_error(errno, "fsync", path_);
+namespace {
+
+// fsync(2) or fdatasync(2) on fd, retrying EINTR only. After a failed fsync the page cache
+// may have dropped the dirty pages (the 2018 "fsyncgate"): report it, never retry into a
+// false success. Returns 0 or the errno.
+int sync_fd(int fd, bool data_only) {
+  while ((data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0) {
+    if (errno != EINTR) return errno;
   }
+  return 0;
+}
+
+// Syncs fd on the pool (or inline without one). The pool job gets its own dup()ed
+// descriptor: the File may be closed while the job still runs.
+int sync_on(IoPool* pool, int fd, bool data_only) {
+  if (pool == nullptr) return sync_fd(fd, data_only);
+  const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return sync_fd(fd, data_only);  // out of descriptors: block the loop instead
+  return pool->run([own, data_only] {
+    const int e = sync_fd(own, data_only);
+    ::close(own);
+    return e;
+  });
+}
+
+}  // namespace
+
+Status PosixFile::fsync() {
+  const int e = sync_on(pool_, fd_, true);
+  if (e != 0) return disk_error(e, "fsync", path_);
   return {};
 }
 
 // ---- PosixDisk ---------------------------------------------------------------------------
 
-PosixDisk::PosixDisk(std::string root) : root_(std::move(root)) {
+PosixDisk::PosixDisk(std::string root, IoPool* pool) : root_(std::move(root)), pool_(pool) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   TERN_ASSERT(!root_.empty(), "PosixDisk needs a root directory");
 }
@@ -161,7 +196,7 @@ Result<std::unique_ptr<File>> PosixDisk::open(const std::string& path, OpenMode 
     fd = ::open(p.value().c_str(), flags, 0644);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return disk_error(errno, "open", path);
-  return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, path));
+  return std::unique_ptr<File>(std::make_unique<PosixFile>(fd, path, pool_));
 }
 
 Status PosixDisk::make_dirs(const std::string& path) {
@@ -175,13 +210,9 @@ Status PosixDisk::fsync_dir(const std::string& path) {
   if (!p.ok()) return p.error();
   const int fd = ::open(p.value().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return disk_error(errno, "open dir", path);
-  int rc;
-  do {
-    rc = ::fsync(fd);
-  } while (rc != 0 && errno == EINTR);
-  const int e = errno;
+  const int e = sync_on(pool_, fd, false);
   ::close(fd);
-  if (rc != 0) return disk_error(e, "fsync dir", path);
+  if (e != 0) return disk_error(e, "fsync dir", path);
   return {};
 }
 

@@ -1,18 +1,25 @@
 #pragma once
 // tern::Disk on POSIX files under a root directory. Paths are relative and '/'-separated;
 // absolute paths and ".." components are refused (Errc::invalid_argument) so a node never
-// escapes its root. Calls block the event-loop thread: fine for a broker whose disk work is
-// appends and fsyncs. errno maps to Errc: ENOSPC/EDQUOT -> no_space, ENOENT/ENOTDIR ->
+// escapes its root. Reads, writes and metadata calls run on the event-loop thread (they only
+// touch the page cache); fsync and fsync_dir run on an IoPool thread when the disk has one,
+// parking just the calling task. errno maps to Errc: ENOSPC/EDQUOT -> no_space, ENOENT/ENOTDIR ->
 // not_found, EEXIST -> exists, anything else -> io_error (with the path and strerror).
 #include <string>
 
 #include "sim/runtime/disk.h"
 
 namespace tern::real {
+class IoPool;
+}
+
+namespace tern::real {
 
 class PosixFile final : public File {
  public:
-  PosixFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  // pool: where fsync runs (nullptr: inline).
+  PosixFile(int fd, std::string path, IoPool* pool = nullptr)
+      : fd_(fd), path_(std::move(path)), pool_(pool) {}
   ~PosixFile() override;
   PosixFile(const PosixFile&) = delete;
   PosixFile& operator=(const PosixFile&) = delete;
@@ -29,13 +36,17 @@ class PosixFile final : public File {
  private:
   int fd_;
   std::string path_;
+  IoPool* pool_;
+  // The file's size as this process last wrote it; -1 = ask fstat. Only this process writes
+  // a tern data file, so appends need no fstat each (it showed in the produce profile).
+  int64_t size_ = -1;
 };
 
 class PosixDisk final : public Disk {
  public:
   // root: an existing or creatable directory; created (mkdir -p) lazily by make_dirs and
   // eagerly by ensure_root().
-  explicit PosixDisk(std::string root);
+  explicit PosixDisk(std::string root, IoPool* pool = nullptr);
   Status ensure_root();
   const std::string& root() const { return root_; }
 
@@ -53,6 +64,7 @@ class PosixDisk final : public Disk {
   // root_/path, or an error for a path that would leave the root.
   Result<std::string> full(const std::string& path) const;
   std::string root_;
+  IoPool* pool_;
 };
 
 }  // namespace tern::real

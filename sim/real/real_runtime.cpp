@@ -61,7 +61,8 @@ RealRuntime::RealRuntime(Options options)
       rng_(pick_seed(options_)),
       loop_(*this),
       net_(loop_),
-      disk_(options_.data_root.empty() ? std::string(".") : options_.data_root),
+      io_pool_(*this, loop_, options_.io_threads),
+      disk_(options_.data_root.empty() ? std::string(".") : options_.data_root, &io_pool_),
       sched_(std::make_unique<fiber::Scheduler>(*this, options_.stack_bytes)) {
   Status root = disk_.ensure_root();
   if (!root.ok()) trace(Severity::warn, "disk.root", {{"error", root.error().message()}});
@@ -114,6 +115,7 @@ void RealRuntime::loop_once() {
     }
   }
   loop_.poll(timeout_ms);
+  io_pool_.reap();
 }
 
 void RealRuntime::trace(Severity severity, std::string_view kind,

@@ -17,6 +17,7 @@
 
 #include "sim/fiber/scheduler.h"
 #include "sim/real/event_loop.h"
+#include "sim/real/io_pool.h"
 #include "sim/real/posix_disk.h"
 #include "sim/real/real_clock.h"
 #include "sim/real/tcp.h"
@@ -37,6 +38,8 @@ class RealRuntime final : public Runtime {
     // Where formatted lines go; default: one write(2) per line to stderr.
     std::function<void(std::string_view line)> log_sink;
     size_t stack_bytes = 256 * 1024;
+    // Threads that run fsyncs off the loop thread (started on the first fsync).
+    int io_threads = 2;
   };
 
   explicit RealRuntime(Options options);
@@ -73,6 +76,7 @@ class RealRuntime final : public Runtime {
   // For tests and benchmarks.
   fiber::Scheduler& scheduler() { return *sched_; }
   EventLoop& loop() { return loop_; }
+  IoPool& io_pool() { return io_pool_; }
   Severity log_level() const { return options_.log_level; }
   void set_log_level(Severity s) { options_.log_level = s; }
 
@@ -87,6 +91,7 @@ class RealRuntime final : public Runtime {
   // fibers whose sockets still deregister from the loop.
   EventLoop loop_;
   TcpNetwork net_;
+  IoPool io_pool_;  // after the loop it wakes; joined after the disk that uses it is gone
   PosixDisk disk_;
   std::unique_ptr<fiber::Scheduler> sched_;
 };

@@ -630,5 +630,82 @@ TEST(RealRuntimeLifetime, DestroyWithParkedSocketTasks) {
   rt.reset();  // unwinds both fibers; their sockets close and leave the epoll set
 }
 
+// fsync runs on the IoPool: the loop keeps running other tasks while a job blocks. The job
+// here waits for a flag that only another task of this loop sets, so an inline (loop-thread)
+// job could never see it and would report ETIMEDOUT.
+TEST_F(RealTest, IoPoolJobsRunOffTheLoopThread) {
+  std::atomic<bool> flag{false};
+  int result = -1;
+  bool other_ran = false;
+  rt_.run([&] {
+    rt_.spawn("other", [&] {
+      other_ran = true;
+      flag.store(true);
+    });
+    result = rt_.io_pool().run([&flag] {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (!flag.load()) {
+        if (std::chrono::steady_clock::now() > give_up) return ETIMEDOUT;
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      return 0;
+    });
+  });
+  EXPECT_TRUE(other_ran);
+  EXPECT_EQ(result, 0);
+  EXPECT_EQ(rt_.io_pool().jobs_run(), 1u);
+}
+
+TEST_F(RealTest, FsyncGoesThroughTheIoPoolAndKeepsData) {
+  rt_.run([&] {
+    Disk& d = rt_.disk();
+    auto f = d.open("a.log", OpenMode::create);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f.value()->append(bytes_of("hello ")).ok());
+    ASSERT_TRUE(f.value()->fsync().ok());
+    ASSERT_TRUE(f.value()->append(bytes_of("world")).ok());
+    EXPECT_EQ(f.value()->size().value(), 11u);
+    ASSERT_TRUE(f.value()->fsync().ok());
+    ASSERT_TRUE(d.fsync_dir("").ok());
+    Bytes back(11);
+    ASSERT_EQ(f.value()->pread(0, back).value(), 11u);
+    EXPECT_EQ(back, bytes_of("hello world"));
+    ASSERT_TRUE(f.value()->truncate(5).ok());
+    EXPECT_EQ(f.value()->size().value(), 5u);
+    ASSERT_TRUE(f.value()->append(bytes_of("!")).ok());
+    EXPECT_EQ(f.value()->size().value(), 6u);
+  });
+  EXPECT_EQ(rt_.io_pool().jobs_run(), 3u);  // two file fsyncs and one directory fsync
+}
+
+// A task unwound while its job runs (a crash, shutdown) must not be woken afterwards; the
+// job still finishes and the pool joins cleanly.
+TEST(RealRuntimeLifetime, DestroyWhileATaskWaitsOnTheIoPool) {
+  TempDir dir;
+  RealRuntime::Options o;
+  o.data_root = dir.path();
+  o.log_level = Severity::error;
+  auto rt = std::make_unique<RealRuntime>(o);
+  RealRuntime& r = *rt;
+  std::atomic<bool> release{false};
+  r.run([&] {
+    r.spawn("waiter", [&] {
+      (void)r.io_pool().run([&release] {
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return 0;
+      });
+    });
+    (void)r.sleep_for(Duration::millis(10));
+    r.stop();
+  });
+  EXPECT_EQ(r.scheduler().live_tasks(), 1u);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    release.store(true);
+  });
+  rt.reset();  // unwinds the waiter, then joins the pool once the job returns
+  releaser.join();
+}
+
 }  // namespace
 }  // namespace tern::real
