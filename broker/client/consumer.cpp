@@ -53,6 +53,9 @@ void Consumer::assign(std::vector<TopicPartition> partitions) {
   }
   buffered_ = std::move(keep);
   buffered_next_ = 0;
+  std::erase_if(chunks_, [&](const Chunk& c) {
+    return !std::binary_search(assigned_.begin(), assigned_.end(), c.tp);
+  });
   prefetched_.clear();  // its answers are for the old assignment
 }
 
@@ -77,6 +80,7 @@ void Consumer::seek(const TopicPartition& tp, int64_t offset) {
   }
   buffered_ = std::move(keep);
   buffered_next_ = 0;
+  std::erase_if(chunks_, [&](const Chunk& c) { return c.tp == tp; });
   prefetched_.clear();  // it asked for the old position
 }
 
@@ -204,11 +208,43 @@ ClientStatus Consumer::resolve_positions(Deadline) {
   return {};
 }
 
-ClientStatus Consumer::take_records(const TopicPartition& tp, const Bytes& records) {
+ClientStatus Consumer::take_records(const TopicPartition& tp, Bytes records) {
   int64_t& pos = positions_[tp];
   SplitOptions so;
-  so.crc = options_.check_crcs ? CrcCheck::verify : CrcCheck::skip;
+  so.crc = CrcCheck::skip;  // decode_chunk checks them
   BatchSplit split = split_batches(records, so);
+  if (split.error && split.batches.empty()) {
+    return ClientError::kafka(to_wire(ErrorCode::corrupt_message),
+                              fmt::format("{}-{}: {}", tp.topic, tp.partition,
+                                          split.error->message()));
+  }
+  const int64_t from = pos;
+  for (const BatchHeader& batch : split.batches)
+    pos = std::max(pos, batch.next_offset().value());
+  if (pos > from) chunks_.push_back(Chunk{tp, std::move(records), from});
+  return {};
+}
+
+ClientStatus Consumer::decode_chunk() {
+  TERN_ASSERT(!chunks_.empty());
+  Chunk chunk = std::move(chunks_.front());
+  chunks_.pop_front();
+  const TopicPartition& tp = chunk.tp;
+  SplitOptions so;
+  so.crc = options_.check_crcs ? CrcCheck::verify : CrcCheck::skip;
+  BatchSplit split = split_batches(chunk.records, so);
+  int64_t pos = chunk.from;
+  int64_t handed = pos;  // past the last record put in buffered_
+  // On corruption the position goes back to the first record not handed over, so the next
+  // poll fetches it again (as Kafka's consumer stays at a corrupt record): the error is
+  // reported, never skipped over.
+  auto corrupt = [&](const std::string& why) {
+    positions_[tp] = std::max(pos, handed);
+    std::erase_if(chunks_, [&](const Chunk& c) { return c.tp == tp; });
+    prefetched_.clear();
+    return ClientError::kafka(to_wire(ErrorCode::corrupt_message),
+                              fmt::format("{}-{}: {}", tp.topic, tp.partition, why));
+  };
   for (const BatchHeader& batch : split.batches) {
     if (batch.next_offset().value() <= pos) continue;  // wholly before our position
     if (batch.is_control()) {
@@ -217,16 +253,12 @@ ClientStatus Consumer::take_records(const TopicPartition& tp, const Bytes& recor
     }
     auto reader = RecordReader::open(batch);
     if (!reader.ok()) {
-      return ClientError::kafka(to_wire(ErrorCode::corrupt_message),
-                                fmt::format("{}-{}: {}", tp.topic, tp.partition,
-                                            reader.error().message()));
+      return corrupt(reader.error().message());
     }
     while (true) {
       auto next = reader->next();
       if (!next.ok()) {
-        return ClientError::kafka(to_wire(ErrorCode::corrupt_message),
-                                  fmt::format("{}-{}: {}", tp.topic, tp.partition,
-                                              next.error().message()));
+        return corrupt(next.error().message());
       }
       if (!next.value()) break;
       const RecordView& r = *next.value();
@@ -246,15 +278,16 @@ ClientStatus Consumer::take_records(const TopicPartition& tp, const Bytes& recor
                                                    : std::nullopt});
       }
       buffered_.push_back(std::move(rec));
+      handed = offset + 1;
     }
     TERN_ASSERT(batch.next_offset().value() > pos);
     pos = batch.next_offset().value();
   }
-  if (split.error && split.batches.empty()) {
-    return ClientError::kafka(to_wire(ErrorCode::corrupt_message),
-                              fmt::format("{}-{}: {}", tp.topic, tp.partition,
-                                          split.error->message()));
-  }
+  // take_records counted only whole batches; a CRC failure among them is corruption (a
+  // partial batch at the end of a fetch is normal and was never counted).
+  auto counted = positions_.find(tp);
+  if (split.error && counted != positions_.end() && pos < counted->second)
+    return corrupt(split.error->message());
   return {};
 }
 
@@ -326,8 +359,8 @@ ClientStatus Consumer::take_fetch(FetchInFlight& f, std::optional<ClientError>& 
     last = e;
     return {};
   }
-  for (const auto& t : resp->responses) {
-    for (const auto& p : t.partitions) {
+  for (auto& t : resp->responses) {
+    for (auto& p : t.partitions) {
       TopicPartition tp{t.topic, p.partition_index};
       auto asked = f.asked.find(tp);
       auto pos = positions_.find(tp);
@@ -337,7 +370,7 @@ ClientStatus Consumer::take_fetch(FetchInFlight& f, std::optional<ClientError>& 
       }
       if (p.error_code == 0) {
         if (p.records) {
-          ClientStatus st = take_records(tp, *p.records);
+          ClientStatus st = take_records(tp, std::move(*p.records));
           if (!st.ok()) return st;
         }
         continue;
@@ -380,17 +413,17 @@ ClientStatus Consumer::fetch_once(Deadline deadline) {
       return {};
     }
   }
-  const size_t before = buffered_.size();
+  const size_t before = chunks_.size();
   for (auto& f : inflight) {
     ClientStatus st = take_fetch(f, last);
     if (!st.ok()) return st;
   }
-  if (options_.prefetch && buffered_.size() > before && !last) {
+  if (options_.prefetch && chunks_.size() > before && !last) {
     // Errors of the prefetch itself surface when the next poll fetches for real.
     std::optional<ClientError> ignored;
     if (!send_fetches(0, prefetched_, ignored).ok()) prefetched_.clear();
   }
-  if (last && buffered_.size() == buffered_next_) return *last;
+  if (last && buffered_.size() == buffered_next_ && chunks_.empty()) return *last;
   return {};
 }
 
@@ -409,6 +442,11 @@ ClientResult<std::vector<ConsumerRecord>> Consumer::poll(Duration timeout) {
       }
       return out;
     }
+    if (!chunks_.empty()) {
+      ClientStatus st = decode_chunk();
+      if (!st.ok()) return st.error();
+      continue;
+    }
     if (assigned_.empty()) {
       Status st = rt_.sleep_until(deadline);
       if (!st.ok()) return ClientError::runtime(st.error());
@@ -424,7 +462,7 @@ ClientResult<std::vector<ConsumerRecord>> Consumer::poll(Duration timeout) {
       if (!s.ok()) return ClientError::runtime(s.error());
       continue;
     }
-    if (buffered_next_ < buffered_.size()) continue;
+    if (buffered_next_ < buffered_.size() || !chunks_.empty()) continue;
     if (rt_.now() >= deadline) return std::vector<ConsumerRecord>{};
   }
 }

@@ -6,6 +6,7 @@
 // and records below the fetch position inside a returned batch are dropped (a fetch starts
 // at a batch boundary, not at the asked offset).
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -99,7 +100,12 @@ class Consumer {
   ClientStatus send_fetches(int64_t wait_ms, std::vector<FetchInFlight>& out,
                             std::optional<ClientError>& last);
   ClientStatus take_fetch(FetchInFlight& f, std::optional<ClientError>& last);
-  ClientStatus take_records(const TopicPartition& tp, const Bytes& records);
+  // Queues a partition's fetched records (moved, not copied) and advances its position past
+  // the whole batches in them. Cheap: batch headers only; decode_chunk does the rest later,
+  // so the next fetch can go out before the records are parsed.
+  ClientStatus take_records(const TopicPartition& tp, Bytes records);
+  // Checks CRCs and turns the oldest queued chunk into buffered_ records.
+  ClientStatus decode_chunk();
 
   Runtime& rt_;
   Cluster cluster_;
@@ -109,6 +115,13 @@ class Consumer {
   std::vector<ConsumerRecord> buffered_;
   size_t buffered_next_ = 0;
   std::vector<FetchInFlight> prefetched_;  // dropped by assign/seek
+  // Fetched record bytes not yet decoded, oldest first.
+  struct Chunk {
+    TopicPartition tp;
+    Bytes records;
+    int64_t from = 0;  // the fetch position: records below it are skipped
+  };
+  std::deque<Chunk> chunks_;
 };
 
 }  // namespace tern::client
