@@ -289,6 +289,10 @@ void Writer::write_bytes(std::span<const uint8_t> b, bool compact) {
     TERN_ASSERT(b.size() <= 0x7fffffff, "{} bytes do not fit int32", b.size());
     write_int32(static_cast<int32_t>(b.size()));
   }
+  if (splice_min_ != 0 && b.size() >= splice_min_) {
+    splices_.push_back(Splice{buf_.size(), b});
+    return;
+  }
   write_raw(b);
 }
 

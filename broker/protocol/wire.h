@@ -88,9 +88,22 @@ class Reader {
   size_t pos_ = 0;
 };
 
+// A byte field a Writer did not copy: `data` belongs at byte `at` of the written buffer.
+// Whoever sends the buffer interleaves the splices (writev-style) and keeps `data` alive.
+struct Splice {
+  size_t at = 0;
+  std::span<const uint8_t> data;
+};
+
 class Writer {
  public:
   Writer() = default;
+
+  // From now on, byte fields of at least `min_bytes` are not copied but recorded as splices
+  // (their length prefix is written). For big responses (Fetch records): the copy into the
+  // response buffer was 14% of the broker's consume CPU. 0 turns it off.
+  void splice_bytes_from(size_t min_bytes) { splice_min_ = min_bytes; }
+  std::vector<Splice> take_splices() { return std::move(splices_); }
 
   const Bytes& data() const { return buf_; }
   size_t size() const { return buf_.size(); }
@@ -124,6 +137,8 @@ class Writer {
 
  private:
   Bytes buf_;
+  size_t splice_min_ = 0;
+  std::vector<Splice> splices_;
 };
 
 // Writes a tagged-field section: `known` (already encoded bodies of this struct's own tagged

@@ -121,14 +121,14 @@ void Connection::handle_frame(std::span<const uint8_t> frame) {
       return;
     }
     case Reply::Kind::now: {
-      Promise<protocol::Bytes> done(rt_);
+      Promise<ResponseBody> done(rt_);
       p.body = done.future();
       done.set(std::move(reply.body));
       (void)pending_.send(std::move(p));
       return;
     }
     case Reply::Kind::later: {
-      auto promise = std::make_shared<Promise<protocol::Bytes>>(rt_);
+      auto promise = std::make_shared<Promise<ResponseBody>>(rt_);
       p.body = promise->future();
       stage_two_.push_back(rt_.spawn(
           fmt::format("conn{}.{}", id_, protocol::api_key_name(header.api_key)),
@@ -144,6 +144,28 @@ void Connection::reap_stage_two() {
   std::erase_if(stage_two_, [](const TaskHandle& t) { return t.done(); });
 }
 
+bool Connection::write_response(std::span<const uint8_t> head, const ResponseBody& body) {
+  const Deadline deadline = Instant::never();
+  // Small bodies go out with their header in one write (one syscall, one segment).
+  if (body.splices.empty() && body.bytes.size() <= 16 * 1024) {
+    protocol::Bytes& out = write_buf_;
+    out.assign(head.begin(), head.end());
+    out.insert(out.end(), body.bytes.begin(), body.bytes.end());
+    return stream_->write_all(out, deadline).ok();
+  }
+  if (!stream_->write_all(head, deadline).ok()) return false;
+  const std::span<const uint8_t> bytes(body.bytes);
+  size_t done = 0;
+  for (const protocol::Splice& s : body.splices) {
+    TERN_ASSERT(s.at >= done && s.at <= bytes.size(), "splice at {} after {}", s.at, done);
+    if (s.at > done && !stream_->write_all(bytes.subspan(done, s.at - done), deadline).ok())
+      return false;
+    if (!s.data.empty() && !stream_->write_all(s.data, deadline).ok()) return false;
+    done = s.at;
+  }
+  return done == bytes.size() || stream_->write_all(bytes.subspan(done), deadline).ok();
+}
+
 void Connection::writer_loop() {
   while (true) {
     auto next = pending_.recv();
@@ -157,12 +179,11 @@ void Connection::writer_loop() {
     protocol::ResponseHeader rh;
     rh.correlation_id = p.correlation_id;
     rh.encode(head, p.response_header_version);
-    const size_t total = head.size() - 4 + body.value().size();
+    const ResponseBody& b = body.value();
+    const size_t total = head.size() - 4 + b.size();
     TERN_ASSERT(total <= static_cast<size_t>(INT32_MAX), "response of {} bytes", total);
     head.patch_int32(0, static_cast<int32_t>(total));
-    const Deadline deadline = Instant::never();
-    if (!stream_->write_all(head.data(), deadline).ok()) break;
-    if (!body.value().empty() && !stream_->write_all(body.value(), deadline).ok()) break;
+    if (!write_response(head.data(), b)) break;
   }
   // Whatever ended the loop ends the connection: the reader wakes (closed) and winds down.
   closing_ = true;

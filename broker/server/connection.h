@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "broker/protocol/wire.h"
+#include "broker/server/handler.h"
 #include "sim/runtime/network.h"
 #include "sim/runtime/runtime.h"
 #include "sim/runtime/sync/channel.h"
@@ -40,7 +41,7 @@ class Connection {
   struct Pending {
     int32_t correlation_id = 0;
     int16_t response_header_version = 0;
-    Future<protocol::Bytes> body;
+    Future<ResponseBody> body;
     bool close_after = false;  // write nothing; close the connection (in order)
   };
   // Reads one frame into frame_buf_ and returns a view of it, valid until the next read;
@@ -49,6 +50,8 @@ class Connection {
   // Decodes and dispatches; requests own what they keep (nothing points into the frame).
   void handle_frame(std::span<const uint8_t> frame);
   void writer_loop();
+  // Writes a response frame: its header, then the body with its splices in place.
+  bool write_response(std::span<const uint8_t> head, const ResponseBody& body);
   void reap_stage_two();
 
   std::shared_ptr<BrokerCore> core_;
@@ -57,6 +60,7 @@ class Connection {
   // Reused for every request: a fresh zero-filled buffer per request showed up as memset and
   // page faults in the produce profile. Grows to the largest frame, kept up to kFrameKeep.
   protocol::Bytes frame_buf_;
+  protocol::Bytes write_buf_;  // header + small body, one write
   uint64_t id_;
   Channel<Pending> pending_;
   TaskHandle writer_;

@@ -9,8 +9,10 @@
 // Responses are written in request order whatever order stage two finishes in.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "broker/protocol/error_code.h"
 #include "broker/protocol/wire.h"
@@ -19,16 +21,32 @@ namespace tern::server {
 
 class BrokerCore;
 
+// An encoded response body: `bytes`, with `splices` (big byte fields not copied, see
+// protocol::Writer) to be sent at their positions; `keep` owns what the splices point into.
+struct ResponseBody {
+  ResponseBody() = default;
+  ResponseBody(protocol::Bytes b) : bytes(std::move(b)) {}  // NOLINT: implicit on purpose
+  protocol::Bytes bytes;
+  std::vector<protocol::Splice> splices;
+  std::shared_ptr<const void> keep;
+
+  size_t size() const {
+    size_t n = bytes.size();
+    for (const auto& s : splices) n += s.data.size();
+    return n;
+  }
+};
+
 struct Reply {
   enum class Kind : uint8_t { now, later, none, close };
   Kind kind = Kind::now;
-  protocol::Bytes body;                    // kind == now
-  std::function<protocol::Bytes()> later;  // kind == later: runs in a stage-two task
-  std::string close_reason;                // kind == close
+  ResponseBody body;                    // kind == now
+  std::function<ResponseBody()> later;  // kind == later: runs in a stage-two task
+  std::string close_reason;             // kind == close
 
   static Reply none() { return Reply{Kind::none, {}, {}, {}}; }
   static Reply close(std::string why) { return Reply{Kind::close, {}, {}, std::move(why)}; }
-  static Reply deferred(std::function<protocol::Bytes()> fn) {
+  static Reply deferred(std::function<ResponseBody()> fn) {
     return Reply{Kind::later, {}, std::move(fn), {}};
   }
 };
@@ -45,6 +63,20 @@ protocol::Bytes encode_body(const Msg& msg, int16_t version) {
   protocol::Writer w;
   msg.encode(w, version);
   return w.take();
+}
+
+// Encodes msg without copying its big byte fields; the body keeps msg alive.
+template <class Msg>
+ResponseBody encode_body_spliced(std::shared_ptr<const Msg> msg, int16_t version,
+                                 size_t splice_min_bytes) {
+  protocol::Writer w;
+  w.splice_bytes_from(splice_min_bytes);
+  msg->encode(w, version);
+  ResponseBody body;
+  body.splices = w.take_splices();
+  body.bytes = w.take();
+  body.keep = std::move(msg);
+  return body;
 }
 
 template <class Msg>

@@ -115,19 +115,23 @@ Reply fetch(const RequestContext& ctx, FetchRequest& req) {
   st->deadline = rt.now() + Duration::millis(wait_ms);
   st->req = std::move(req);
   auto core_ref = core.shared_from_this();
-  return Reply::deferred([core_ref, st]() -> Bytes {
+  // Record sets this big are sent from the response itself, not copied into the encoding.
+  constexpr size_t kSpliceBytes = 64 * 1024;
+  return Reply::deferred([core_ref, st]() -> ResponseBody {
     BrokerCore& c = *core_ref;
     while (true) {
       const uint64_t seen = c.data_version();
       int64_t total = 0;
       bool error = false;
-      FetchResponse resp = read_once(c, *st, total, error);
+      auto resp = std::make_shared<FetchResponse>(read_once(c, *st, total, error));
       if (error || total >= st->req.min_bytes || c.rt().now() >= st->deadline) {
-        return encode_body(resp, st->version);
+        return encode_body_spliced<FetchResponse>(std::move(resp), st->version, kSpliceBytes);
       }
       Status s = c.data_changed().wait_until([&] { return c.data_version() != seen; },
                                              st->deadline);
-      if (s.code() == Errc::cancelled) return encode_body(resp, st->version);
+      if (s.code() == Errc::cancelled) {
+        return encode_body_spliced<FetchResponse>(std::move(resp), st->version, kSpliceBytes);
+      }
     }
   });
 }
