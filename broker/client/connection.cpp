@@ -162,7 +162,7 @@ void Connection::break_on_timeout(State& state, const std::string& what) {
 }
 
 ClientResult<Future<Result<std::shared_ptr<Bytes>>>> Connection::send_frame(
-    int16_t api_key, int16_t version, Bytes body, bool expect_response) {
+    int16_t api_key, int16_t version, const BodyEncoderFn& body, bool expect_response) {
   State& s = *state_;
   if (s.broken) return ClientError::runtime(Errc::closed, s.broken_reason);
   MutexLock lock(s.write_mu);
@@ -170,6 +170,8 @@ ClientResult<Future<Result<std::shared_ptr<Bytes>>>> Connection::send_frame(
   if (s.broken) return ClientError::runtime(Errc::closed, s.broken_reason);
 
   protocol::Writer w;
+  // Record sets this big go out from the request itself instead of being copied in.
+  w.splice_bytes_from(64 * 1024);
   w.write_int32(0);
   protocol::RequestHeader header;
   header.api_key = api_key;
@@ -178,8 +180,11 @@ ClientResult<Future<Result<std::shared_ptr<Bytes>>>> Connection::send_frame(
   if (s.next_correlation_id == INT32_MAX) s.next_correlation_id = 1;
   header.client_id = options_.client_id;
   header.encode(w, protocol::request_header_version(api_key, version));
-  w.write_raw(body);
-  w.patch_int32(0, static_cast<int32_t>(w.size() - 4));
+  body(w);
+  const std::vector<protocol::Splice> splices = w.take_splices();
+  size_t spliced = 0;
+  for (const auto& sp : splices) spliced += sp.data.size();
+  w.patch_int32(0, static_cast<int32_t>(w.size() + spliced - 4));
 
   Future<Result<std::shared_ptr<Bytes>>> future;
   if (expect_response) {
@@ -188,7 +193,16 @@ ClientResult<Future<Result<std::shared_ptr<Bytes>>>> Connection::send_frame(
     s.pending.push_back(State::Slot{header.correlation_id, api_key, version, std::move(promise)});
   }
   const Bytes frame = w.take();
-  Status st = s.stream->write_all(frame, rt_.now() + options_.request_timeout);
+  const Deadline write_by = rt_.now() + options_.request_timeout;
+  Status st;
+  size_t done = 0;
+  for (const auto& sp : splices) {
+    if (st.ok() && sp.at > done)
+      st = s.stream->write_all(ByteView(frame).subspan(done, sp.at - done), write_by);
+    if (st.ok()) st = s.stream->write_all(sp.data, write_by);
+    done = sp.at;
+  }
+  if (st.ok()) st = s.stream->write_all(ByteView(frame).subspan(done), write_by);
   if (!st.ok()) {
     s.shut(st.code(), fmt::format("write to {}: {}", address_.to_string(),
                                   st.error().message()));

@@ -12,6 +12,7 @@
 // connection stays broken; the Cluster opens a new one (with backoff).
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -106,7 +107,7 @@ class Connection {
   template <class Req>
   ClientResult<Pending<typename ResponseOf<Req>::type>> send(const Req& req, int16_t version) {
     Pending<typename ResponseOf<Req>::type> p;
-    auto frame = send_frame(Req::kApiKey, version, encode_body(req, version), true);
+    auto frame = send_frame(Req::kApiKey, version, BodyEncoder(req, version), true);
     if (!frame.ok()) return frame.error();
     p.state_ = state_;
     p.frame_ = std::move(frame.value());
@@ -133,7 +134,7 @@ class Connection {
   // A request the broker does not answer (Produce with acks=0).
   template <class Req>
   ClientStatus send_no_response(const Req& req, int16_t version) {
-    auto frame = send_frame(Req::kApiKey, version, encode_body(req, version), false);
+    auto frame = send_frame(Req::kApiKey, version, BodyEncoder(req, version), false);
     if (!frame.ok()) return frame.error();
     return {};
   }
@@ -144,14 +145,15 @@ class Connection {
  private:
   Connection(Runtime& rt, const Address& address, const ConnectionOptions& options);
 
+  // Encodes a request body into the frame's writer (no intermediate copy). The request must
+  // outlive the send: big byte fields (Produce records) are written from it, not copied.
+  using BodyEncoderFn = std::function<void(protocol::Writer&)>;
   template <class Req>
-  static protocol::Bytes encode_body(const Req& req, int16_t version) {
-    protocol::Writer w;
-    req.encode(w, version);
-    return w.take();
+  static BodyEncoderFn BodyEncoder(const Req& req, int16_t version) {
+    return [&req, version](protocol::Writer& w) { req.encode(w, version); };
   }
   ClientResult<Future<Result<std::shared_ptr<protocol::Bytes>>>> send_frame(
-      int16_t api_key, int16_t version, protocol::Bytes body, bool expect_response);
+      int16_t api_key, int16_t version, const BodyEncoderFn& body, bool expect_response);
   // Called by Pending::get on a timeout: the connection can no longer match answers.
   static void break_on_timeout(State& state, const std::string& what);
   ClientStatus handshake();
