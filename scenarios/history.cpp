@@ -32,9 +32,10 @@ uint64_t History::send(int64_t t, const std::string& process, const std::string&
   op.key = key;
   op.value = value;
   op.acks_all = acks_all;
-  send_index_[op.send_id] = ops_.size();
-  ops_.push_back(op);
-  return op.send_id;
+  send_pos_.push_back(ops_.size());
+  const uint64_t id = op.send_id;
+  ops_.push_back(std::move(op));
+  return id;
 }
 
 void History::ack(int64_t t, const std::string& process, uint64_t send_id, int32_t partition,
@@ -101,8 +102,8 @@ void History::seek(int64_t t, const std::string& process, const std::string& top
 }
 
 const Op* History::find_send(uint64_t send_id) const {
-  auto it = send_index_.find(send_id);
-  return it == send_index_.end() ? nullptr : &ops_[it->second];
+  if (send_id == 0 || send_id > send_pos_.size()) return nullptr;
+  return &ops_[send_pos_[send_id - 1]];
 }
 
 size_t History::count(OpKind k) const {

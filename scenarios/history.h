@@ -71,7 +71,8 @@ class History {
 
  private:
   std::vector<Op> ops_;
-  std::map<uint64_t, size_t> send_index_;
+  // Where send id i sits in ops_ is send_pos_[i - 1]: send() hands out ids 1, 2, 3, ...
+  std::vector<size_t> send_pos_;
   uint64_t next_send_id_ = 1;
 };
 

@@ -30,9 +30,10 @@ struct ConsumerOptions {
   size_t max_poll_records = 500;                        // max.poll.records
   Duration retry_backoff = Duration::millis(100);
   bool check_crcs = true;                               // check.crcs
-  // After a fetch that returned records, send the next fetch at once (max_wait_ms 0) so the
-  // broker reads while the application works through the records just received, as Kafka's
-  // consumer does. Its answer is taken by the next poll that needs records.
+  // After a fetch in which a partition filled at least half its fetch size (a backlog), send
+  // the next fetch at once (max_wait_ms 0) so the broker reads while the application works
+  // through the records just received, as Kafka's consumer does. Its answer is taken by the
+  // next poll that needs records.
   bool prefetch = true;
 };
 

@@ -1,50 +1,79 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
-#include <set>
+#include <string_view>
 
 #include "scenarios/checkers/checker.h"
 
 namespace tern::scenarios {
 
+namespace {
+
+// Keys that name strings of the history instead of copying them per op.
+struct PartitionRef {
+  std::string_view topic;
+  int32_t partition;
+  auto operator<=>(const PartitionRef&) const = default;
+};
+struct ConsumerPartition {
+  std::string_view process;
+  PartitionRef tp;
+  auto operator<=>(const ConsumerPartition&) const = default;
+};
+
+}  // namespace
+
 std::vector<Violation> check_consumer_monotonic(const CheckContext& ctx) {
   std::vector<Violation> out;
-  // Offsets known to exist: skipping one of these is a poll skip.
-  std::map<TopicPartition, std::set<int64_t>> exists;
-  for (const auto& [tp, recs] : ctx.final_state)
-    for (const auto& r : recs) exists[tp].insert(r.offset);
+  // Offsets known to exist: skipping one of these is a poll skip. Sorted and unique per
+  // partition once gathered (a set per partition cost a node per record).
+  std::map<PartitionRef, std::vector<int64_t>> exists;
+  for (const auto& [tp, recs] : ctx.final_state) {
+    auto& ex = exists[{tp.topic, tp.partition}];
+    for (const auto& r : recs) ex.push_back(r.offset);
+  }
   for (const Op& op : ctx.history.ops())
-    if (op.kind == OpKind::ack && op.acks_all) exists[{op.topic, op.partition}].insert(op.offset);
+    if (op.kind == OpKind::ack && op.acks_all)
+      exists[{op.topic, op.partition}].push_back(op.offset);
+  for (auto& [tp, ex] : exists) {
+    std::sort(ex.begin(), ex.end());
+    ex.erase(std::unique(ex.begin(), ex.end()), ex.end());
+  }
 
   // Per consumer and partition: the next offset it should see (after a poll or a seek).
-  std::map<std::pair<std::string, TopicPartition>, int64_t> expect;
+  std::map<ConsumerPartition, int64_t> expect;
   for (const Op& op : ctx.history.ops()) {
     if (op.kind != OpKind::poll && op.kind != OpKind::seek) continue;
-    const TopicPartition tp{op.topic, op.partition};
-    const auto key = std::make_pair(op.process, tp);
+    const ConsumerPartition key{op.process, {op.topic, op.partition}};
+    auto [it, inserted] = expect.try_emplace(key, 0);
     if (op.kind == OpKind::seek) {
-      expect[key] = op.offset;
+      it->second = op.offset;
       continue;
     }
-    auto it = expect.find(key);
-    if (it != expect.end()) {
+    if (!inserted) {
       const int64_t want = it->second;
       if (op.offset < want) {
+        const TopicPartition tp{op.topic, op.partition};
         out.push_back({"consumer_monotonic",
                        fmt::format("{} went backwards on {}: offset {} after {} without a seek",
                                    op.process, tp.to_string(), op.offset, want - 1),
                        op.time_ns});
       } else if (op.offset > want) {
-        auto& ex = exists[tp];
-        auto skipped = ex.lower_bound(want);
-        if (skipped != ex.end() && *skipped < op.offset)
-          out.push_back({"consumer_monotonic",
-                         fmt::format("{} skipped {}@{} (read {} after expecting {})", op.process,
-                                     tp.to_string(), *skipped, op.offset, want),
-                         op.time_ns});
+        auto ex = exists.find(key.tp);
+        if (ex != exists.end()) {
+          auto skipped = std::lower_bound(ex->second.begin(), ex->second.end(), want);
+          if (skipped != ex->second.end() && *skipped < op.offset) {
+            const TopicPartition tp{op.topic, op.partition};
+            out.push_back({"consumer_monotonic",
+                           fmt::format("{} skipped {}@{} (read {} after expecting {})",
+                                       op.process, tp.to_string(), *skipped, op.offset, want),
+                           op.time_ns});
+          }
+        }
       }
     }
-    expect[key] = op.offset + 1;
+    it->second = op.offset + 1;
   }
   return out;
 }

@@ -86,14 +86,22 @@ struct Task::Impl {
   void* stack = nullptr;  // the stack's lowest address
 };
 
-Task::Task(Scheduler& s, uint64_t id, uint32_t group, std::string name,
+// A task and its fibers in one allocation (with the shared_ptr's control block).
+struct TaskBlock {
+  TaskBlock(Scheduler& s, uint64_t id, uint32_t group, std::string name, UniqueFunction body)
+      : task(s, impl, id, group, std::move(name), std::move(body)) {}
+  Task::Impl impl;  // declared first: destroyed after the task, whose destructor reads it
+  Task task;
+};
+
+Task::Task(Scheduler& s, Impl& impl, uint64_t id, uint32_t group, std::string name,
            UniqueFunction body)
     : sched_(s),
       id_(id),
       group_(group),
       name_(std::move(name)),
       body_(std::move(body)),
-      impl_(std::make_unique<Impl>()),
+      impl_(&impl),
       joiners_(s.facade()) {}
 
 Task::~Task() {
@@ -124,17 +132,18 @@ Scheduler::Scheduler(Tasks& facade, size_t stack_bytes)
 Scheduler::~Scheduler() {
   // Unwind whatever is left, newest first, so no destructor on a fiber stack is skipped.
   std::vector<uint32_t> groups;
-  for (auto& [id, t] : tasks_) groups.push_back(t->group_);
+  for (Task* t = first_; t != nullptr; t = t->next_) groups.push_back(t->group_);
   std::sort(groups.begin(), groups.end());
   groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
   for (auto it = groups.rbegin(); it != groups.rend(); ++it) kill_group(*it);
-  TERN_ASSERT(tasks_.empty());
+  TERN_ASSERT(first_ == nullptr && live_count_ == 0);
 }
 
 std::shared_ptr<Task> Scheduler::spawn(uint32_t group, std::string name,
                                        UniqueFunction body) {
-  auto task = std::make_shared<Task>(*this, next_task_id_++, group, std::move(name),
-                                     std::move(body));
+  auto block = std::make_shared<TaskBlock>(*this, next_task_id_++, group, std::move(name),
+                                           std::move(body));
+  std::shared_ptr<Task> task(block, &block->task);
   Task* t = task.get();
   t->impl_->fiber = ctx::fiber(
       std::allocator_arg, PooledStack{stacks_.get()}, [t](ctx::fiber&& caller) {
@@ -152,7 +161,7 @@ std::shared_ptr<Task> Scheduler::spawn(uint32_t group, std::string name,
         return std::move(t->impl_->caller);
       });
   t->impl_->stack = stacks_->last();
-  tasks_.emplace(t->id_, task);
+  link(task);
   runnable_.push_back(t);
   return task;
 }
@@ -170,9 +179,30 @@ void Scheduler::resume(Task* t) {
 
 void Scheduler::finished(Task* t) {
   TERN_ASSERT(!t->impl_->fiber);
-  auto it = tasks_.find(t->id_);
-  TERN_ASSERT(it != tasks_.end());
-  tasks_.erase(it);
+  unlink(t);  // may destroy the task
+}
+
+void Scheduler::link(std::shared_ptr<Task> task) {
+  Task* t = task.get();
+  TERN_ASSERT(t->self_ == nullptr && (last_ == nullptr || last_->id_ < t->id_));
+  t->prev_ = last_;
+  t->next_ = nullptr;
+  if (last_) last_->next_ = t;
+  else first_ = t;
+  last_ = t;
+  t->self_ = std::move(task);
+  ++live_count_;
+}
+
+void Scheduler::unlink(Task* t) {
+  TERN_ASSERT(t->self_ != nullptr, "task '{}' is not live", t->name_);
+  if (t->prev_) t->prev_->next_ = t->next_;
+  else first_ = t->next_;
+  if (t->next_) t->next_->prev_ = t->prev_;
+  else last_ = t->prev_;
+  t->prev_ = t->next_ = nullptr;
+  --live_count_;
+  std::shared_ptr<Task> doomed = std::move(t->self_);
 }
 
 void Scheduler::pause_group(uint32_t group) { paused_.insert(group); }
@@ -226,7 +256,7 @@ Wake Scheduler::park(Deadline deadline) {
   t->wake_ = Wake::notified;
   ++t->park_gen_;
   if (!deadline.is_never()) {
-    // Two words of capture: fits std::function's small buffer, so no allocation per park.
+    // Two words of capture: kept inline by UniqueFunction, so no allocation per park.
     t->impl_->park_timer = add_timer(deadline, [t, gen = t->park_gen_] {
       if (t->state_ == TaskState::parked && t->park_gen_ == gen)
         t->sched_.unpark(t, Wake::timed_out);
@@ -247,7 +277,49 @@ void Scheduler::unpark(Task* t, Wake reason) {
   runnable_.push_back(t);
 }
 
-TimerId Scheduler::add_timer(Instant deadline, std::function<void()> fn) {
+// The heap helpers keep each slot's `pos` up to date. (deadline, seq) is a total order, so
+// the heap's shape never decides which timer fires first: removals cannot leak into behaviour.
+inline void Scheduler::heap_place(uint32_t pos, const HeapEntry& e) {
+  heap_[pos] = e;
+  slots_[e.slot].pos = pos;
+}
+
+inline void Scheduler::heap_sift_up(uint32_t pos) {
+  const HeapEntry e = heap_[pos];
+  while (pos > 0) {
+    const uint32_t parent = (pos - 1) / 2;
+    if (!earlier(e, heap_[parent])) break;
+    heap_place(pos, heap_[parent]);
+    pos = parent;
+  }
+  heap_place(pos, e);
+}
+
+inline void Scheduler::heap_sift_down(uint32_t pos) {
+  const HeapEntry e = heap_[pos];
+  const auto n = static_cast<uint32_t>(heap_.size());
+  while (true) {
+    uint32_t child = 2 * pos + 1;
+    if (child >= n) break;
+    if (child + 1 < n && earlier(heap_[child + 1], heap_[child])) ++child;
+    if (!earlier(heap_[child], e)) break;
+    heap_place(pos, heap_[child]);
+    pos = child;
+  }
+  heap_place(pos, e);
+}
+
+inline void Scheduler::heap_remove(uint32_t pos) {
+  TERN_ASSERT(pos < heap_.size());
+  const HeapEntry last = heap_.back();
+  heap_.pop_back();
+  if (pos == heap_.size()) return;
+  heap_place(pos, last);
+  if (pos > 0 && earlier(last, heap_[(pos - 1) / 2])) heap_sift_up(pos);
+  else heap_sift_down(pos);
+}
+
+TimerId Scheduler::add_timer(Instant deadline, UniqueFunction fn) {
   uint32_t slot;
   if (!free_slots_.empty()) {
     slot = free_slots_.back();
@@ -257,51 +329,41 @@ TimerId Scheduler::add_timer(Instant deadline, std::function<void()> fn) {
     slots_.emplace_back();
   }
   const uint64_t seq = ++timer_seq_;
-  slots_[slot].fn = std::move(fn);
-  slots_[slot].seq = seq;
-  slots_[slot].live = true;
+  TimerSlot& s = slots_[slot];
+  s.fn = std::move(fn);
+  s.seq = seq;
+  s.live = true;
+  const auto pos = static_cast<uint32_t>(heap_.size());
   heap_.push_back({deadline, seq, slot});
-  std::push_heap(heap_.begin(), heap_.end(), HeapLater{});
+  s.pos = pos;
+  heap_sift_up(pos);
   return {slot, seq};
 }
 
 void Scheduler::cancel_timer(TimerId id) {
   if (!id.valid()) return;
   TimerSlot& s = slots_[id.slot];
-  // The heap entry stays until it reaches the top; the slot is freed then.
-  if (s.live && s.seq == id.seq) {
-    s.live = false;
-    s.fn = nullptr;
-  }
-}
-
-void Scheduler::drop_dead_timers() {
-  while (!heap_.empty()) {
-    const HeapEntry& top = heap_.front();
-    TimerSlot& s = slots_[top.slot];
-    if (s.live && s.seq == top.seq) return;
-    const uint32_t slot = top.slot;
-    const bool slot_done = s.seq == top.seq;  // this entry was the slot's owner
-    std::pop_heap(heap_.begin(), heap_.end(), HeapLater{});
-    heap_.pop_back();
-    if (slot_done) free_slots_.push_back(slot);
-  }
+  // A stale id (the timer fired, or its slot was reused) has a different seq: a no-op.
+  if (!s.live || s.seq != id.seq) return;
+  // Destroyed last: the callable's captures may run code that touches the timers.
+  UniqueFunction doomed = std::move(s.fn);
+  s.live = false;
+  heap_remove(s.pos);
+  free_slots_.push_back(id.slot);
 }
 
 Instant Scheduler::next_deadline() {
-  drop_dead_timers();
   return heap_.empty() ? Instant::never() : heap_.front().deadline;
 }
 
 bool Scheduler::fire_next_timer(Instant now) {
-  drop_dead_timers();
   if (heap_.empty() || heap_.front().deadline > now) return false;
   const uint32_t slot = heap_.front().slot;
-  std::pop_heap(heap_.begin(), heap_.end(), HeapLater{});
-  heap_.pop_back();
-  std::function<void()> fn = std::move(slots_[slot].fn);
-  slots_[slot].fn = nullptr;
-  slots_[slot].live = false;
+  heap_remove(0);
+  TimerSlot& s = slots_[slot];
+  UniqueFunction fn = std::move(s.fn);
+  s.fn = nullptr;
+  s.live = false;
   free_slots_.push_back(slot);
   if (fn) fn();
   return true;
@@ -309,7 +371,7 @@ bool Scheduler::fire_next_timer(Instant now) {
 
 size_t Scheduler::live_tasks(uint32_t group) const {
   size_t n = 0;
-  for (const auto& [id, t] : tasks_) n += t->group_ == group;
+  for (const Task* t = first_; t != nullptr; t = t->next_) n += t->group_ == group;
   return n;
 }
 
@@ -319,8 +381,8 @@ void Scheduler::kill_group(uint32_t group) {
   // Loop: a destructor run by the unwinding may (rarely) spawn a task in the same group.
   while (true) {
     std::vector<std::shared_ptr<Task>> victims;
-    for (auto it = tasks_.rbegin(); it != tasks_.rend(); ++it)
-      if (it->second->group_ == group) victims.push_back(it->second);
+    for (Task* t = last_; t != nullptr; t = t->prev_)
+      if (t->group_ == group) victims.push_back(t->self_);
     if (victims.empty()) break;
     // Mark all first, so destructors on one stack cannot requeue another victim.
     for (auto& v : victims) v->unwinding_ = true;
@@ -347,7 +409,7 @@ void Scheduler::kill_group(uint32_t group) {
       current_ = prev;
       t->state_ = TaskState::finished;
       t->joiners_.notify_all();
-      tasks_.erase(t->id_);
+      unlink(t);
     }
   }
   paused_.erase(group);

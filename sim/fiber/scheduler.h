@@ -47,7 +47,7 @@ class Scheduler {
   Wake park(Deadline deadline);
   void unpark(Task* task, Wake reason);
 
-  TimerId add_timer(Instant deadline, std::function<void()> fn);
+  TimerId add_timer(Instant deadline, UniqueFunction fn);
   void cancel_timer(TimerId id);
   // The earliest pending timer, or never() if there is none.
   Instant next_deadline();
@@ -69,37 +69,48 @@ class Scheduler {
   // Unwinds and destroys every task of a group, newest first. Must not be called from a task
   // of that group.
   void kill_group(uint32_t group);
-  size_t live_tasks() const { return tasks_.size(); }
+  size_t live_tasks() const { return live_count_; }
   size_t live_tasks(uint32_t group) const;
   uint64_t switches() const { return switches_; }
   Tasks& facade() const { return facade_; }
 
  private:
   friend class Task;
+  // The heap holds live timers only: cancel_timer removes its entry at once (each slot knows
+  // where its entry sits). Lazy deletion let cancelled park timers (request timeouts that
+  // rarely fire) pile up by the thousand and made every push and pop walk a deep heap.
   struct HeapEntry {
     Instant deadline;
     uint64_t seq;
     uint32_t slot;
   };
-  struct HeapLater {
-    bool operator()(const HeapEntry& a, const HeapEntry& b) const {
-      return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
-    }
-  };
   struct TimerSlot {
-    std::function<void()> fn;
+    UniqueFunction fn;
     uint64_t seq = 0;
+    uint32_t pos = 0;  // index of the slot's entry in heap_ while live
     bool live = false;
   };
+  static bool earlier(const HeapEntry& a, const HeapEntry& b) {
+    return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
+  }
+  void heap_place(uint32_t pos, const HeapEntry& e);
+  void heap_sift_up(uint32_t pos);
+  void heap_sift_down(uint32_t pos);
+  void heap_remove(uint32_t pos);
   void resume(Task* task);
   void finished(Task* task);
-  void drop_dead_timers();
+  void link(std::shared_ptr<Task> task);
+  void unlink(Task* task);
 
   Tasks& facade_;
   Task* current_ = nullptr;
   std::deque<Task*> runnable_;
-  // Ordered by id, so kill_group unwinds in a defined (newest first) order.
-  std::map<uint64_t, std::shared_ptr<Task>> tasks_;
+  // Live tasks in id order (a task is appended when spawned, and ids only grow), so
+  // kill_group unwinds in a defined (newest first) order. Intrusive: a map node per task was
+  // one more allocation for every request a simulated broker serves.
+  Task* first_ = nullptr;
+  Task* last_ = nullptr;
+  size_t live_count_ = 0;
   uint64_t next_task_id_ = 1;
   std::vector<HeapEntry> heap_;
   std::vector<TimerSlot> slots_;
@@ -115,7 +126,9 @@ enum class TaskState : uint8_t { runnable, running, parked, finished };
 
 class Task final : public TaskControl {
  public:
-  Task(Scheduler& s, uint64_t id, uint32_t group, std::string name, UniqueFunction body);
+  struct Impl;
+  Task(Scheduler& s, Impl& impl, uint64_t id, uint32_t group, std::string name,
+       UniqueFunction body);
   ~Task() override;
   uint64_t id() const override { return id_; }
   const std::string& name() const override { return name_; }
@@ -128,13 +141,16 @@ class Task final : public TaskControl {
 
  private:
   friend class Scheduler;
-  struct Impl;
   Scheduler& sched_;
   uint64_t id_;
   uint32_t group_;
   std::string name_;
   UniqueFunction body_;
-  std::unique_ptr<Impl> impl_;  // the Boost.Context fibers; kept out of this header
+  Impl* impl_;  // the Boost.Context fibers, kept out of this header; same allocation as *this
+  // While live: the scheduler's list of tasks, and its reference that keeps this task alive.
+  Task* prev_ = nullptr;
+  Task* next_ = nullptr;
+  std::shared_ptr<Task> self_;
   TaskState state_ = TaskState::runnable;
   Wake wake_ = Wake::notified;
   bool cancelled_ = false;

@@ -1,5 +1,6 @@
 #include "sim/trace/trace_log.h"
 
+#include <bit>
 #include <cstring>
 
 namespace tern {
@@ -12,18 +13,36 @@ inline uint64_t mix_word(uint64_t h, uint64_t w) {
   h *= 0xbf58476d1ce4e5b9ULL;
   return (h << 29) | (h >> 35);
 }
+// Little-endian loads: one load instruction on a little-endian host (every machine tern runs
+// on so far); the byte swap keeps hashes identical on a big-endian one.
+inline uint64_t load_le64(const unsigned char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+  return w;
+}
+inline uint64_t load_le32(const unsigned char* p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap32(w);
+  return w;
+}
+// The n < 8 trailing bytes as a little-endian number, without a loop per byte: two
+// overlapping loads put each byte at its place (a byte read twice lands on itself).
+inline uint64_t load_tail(const unsigned char* p, size_t n) {
+  if (n >= 4) return load_le32(p) | (load_le32(p + n - 4) << (8 * (n - 4)));
+  if (n == 0) return 0;
+  return uint64_t{p[0]} | (uint64_t{p[n / 2]} << (8 * (n / 2))) |
+         (uint64_t{p[n - 1]} << (8 * (n - 1)));
+}
 uint64_t mix_bytes(uint64_t h, const void* data, size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
   while (n >= 8) {
-    uint64_t w = 0;
-    for (int i = 0; i < 8; ++i) w |= static_cast<uint64_t>(p[i]) << (8 * i);
-    h = mix_word(h, w);
+    h = mix_word(h, load_le64(p));
     p += 8;
     n -= 8;
   }
-  uint64_t w = 0;
-  for (size_t i = 0; i < n; ++i) w |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return mix_word(h, w ^ (static_cast<uint64_t>(n) << 56));
+  return mix_word(h, load_tail(p, n) ^ (static_cast<uint64_t>(n) << 56));
 }
 uint64_t mix_u64(uint64_t h, uint64_t v) { return mix_word(h, v); }
 uint64_t mix_str(uint64_t h, std::string_view s) {
@@ -55,8 +74,10 @@ uint64_t TraceLog::hash_fields(uint64_t h, Instant time, std::string_view node, 
   h = mix_str(h, kind);
   for (const auto& f : fields) {
     h = mix_str(h, f.key);
-    if (const int64_t* i = std::get_if<int64_t>(&f.value.v)) h = mix_u64(h, static_cast<uint64_t>(*i));
-    else h = mix_str(h, std::get<std::string>(f.value.v));
+    if (const int64_t* i = std::get_if<int64_t>(&f.value.v))
+      h = mix_u64(h, static_cast<uint64_t>(*i));
+    else
+      h = mix_str(h, std::get<std::string>(f.value.v));
   }
   return h;
 }
