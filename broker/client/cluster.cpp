@@ -212,12 +212,26 @@ void Cluster::invalidate(const std::string& topic) { meta_.topics.erase(topic); 
 
 ClientResult<TopicInfo> Cluster::topic(const std::string& name, bool allow_auto_create,
                                        Deadline deadline) {
+  auto t = find_topic(name, allow_auto_create, deadline);
+  if (!t.ok()) return t.error();
+  return *t.value();
+}
+
+ClientResult<int32_t> Cluster::partition_count(const std::string& name, bool allow_auto_create,
+                                               Deadline deadline) {
+  auto t = find_topic(name, allow_auto_create, deadline);
+  if (!t.ok()) return t.error();
+  return static_cast<int32_t>(t.value()->partitions.size());
+}
+
+ClientResult<const TopicInfo*> Cluster::find_topic(const std::string& name,
+                                                   bool allow_auto_create, Deadline deadline) {
   std::optional<ClientError> last;
   while (true) {
     auto it = meta_.topics.find(name);
     if (it != meta_.topics.end() && it->second.error_code == 0 &&
         !it->second.partitions.empty()) {
-      return it->second;
+      return &it->second;
     }
     auto r = refresh(std::vector<std::string>{name}, allow_auto_create);
     if (r.ok()) {
@@ -231,7 +245,7 @@ ClientResult<TopicInfo> Cluster::topic(const std::string& name, bool allow_auto_
       } else if (it->second.partitions.empty()) {
         last = ClientError::kafka(to_wire(ErrorCode::leader_not_available), name);
       } else {
-        return it->second;
+        return &it->second;
       }
     } else {
       last = r.error();
@@ -248,14 +262,15 @@ ClientResult<TopicInfo> Cluster::topic(const std::string& name, bool allow_auto_
 ClientResult<int32_t> Cluster::leader(const std::string& topic_name, int32_t partition,
                                       Deadline deadline) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto t = topic(topic_name, false, deadline);
-    if (!t.ok()) return t.error();
-    if (partition < 0 || static_cast<size_t>(partition) >= t->partitions.size() ||
-        t->partitions[static_cast<size_t>(partition)].partition != partition) {
+    auto found = find_topic(topic_name, false, deadline);
+    if (!found.ok()) return found.error();
+    const TopicInfo& t = *found.value();
+    if (partition < 0 || static_cast<size_t>(partition) >= t.partitions.size() ||
+        t.partitions[static_cast<size_t>(partition)].partition != partition) {
       return ClientError::kafka(to_wire(ErrorCode::unknown_topic_or_partition),
                                 fmt::format("{}-{}", topic_name, partition));
     }
-    const int32_t leader = t->partitions[static_cast<size_t>(partition)].leader;
+    const int32_t leader = t.partitions[static_cast<size_t>(partition)].leader;
     if (leader >= 0) return leader;
     invalidate(topic_name);
   }

@@ -74,6 +74,9 @@ class Cluster {
   // when it is retriable, returned at once otherwise.
   ClientResult<TopicInfo> topic(const std::string& name, bool allow_auto_create,
                                 Deadline deadline);
+  // topic(name)'s partition count, without copying the topic's metadata.
+  ClientResult<int32_t> partition_count(const std::string& name, bool allow_auto_create,
+                                        Deadline deadline);
   // The leader of a partition from the cache (refreshing once if unknown); -1 if none.
   ClientResult<int32_t> leader(const std::string& topic, int32_t partition, Deadline deadline);
   // Forgets a topic's metadata (after NOT_LEADER_OR_FOLLOWER and friends).
@@ -94,6 +97,9 @@ class Cluster {
     Instant next_attempt{0};
   };
   ClientResult<std::shared_ptr<Connection>> connect_slot(int32_t key, Deadline deadline);
+  // topic() without the copy: valid until the cache next changes (a refresh or invalidate).
+  ClientResult<const TopicInfo*> find_topic(const std::string& name, bool allow_auto_create,
+                                            Deadline deadline);
   void apply(const protocol::MetadataResponse& resp, bool all_topics);
 
   Runtime& rt_;

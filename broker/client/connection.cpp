@@ -169,7 +169,7 @@ ClientResult<Future<Result<std::shared_ptr<Bytes>>>> Connection::send_frame(
   if (!lock.owns()) return ClientError::runtime(Errc::cancelled, "send");
   if (s.broken) return ClientError::runtime(Errc::closed, s.broken_reason);
 
-  protocol::Writer w;
+  protocol::Writer w(512);
   // Record sets this big go out from the request itself instead of being copied in.
   w.splice_bytes_from(64 * 1024);
   w.write_int32(0);

@@ -304,9 +304,9 @@ ClientResult<DeliveryFuture> Producer::send(ProducerRecord record) {
   // batch looks that much older to linger, which only sends it sooner.
   const Instant now = core.rt.now();
   const Deadline block_until = now + core.opts.max_block;
-  auto topic = core.cluster.topic(record.topic, true, block_until);
-  if (!topic.ok()) return topic.error();
-  const auto n = static_cast<int32_t>(topic->partitions.size());
+  auto count = core.cluster.partition_count(record.topic, true, block_until);
+  if (!count.ok()) return count.error();
+  const int32_t n = count.value();
   TERN_ASSERT(n > 0);
   int32_t partition = 0;
   const bool keyless = !record.key && !record.partition;

@@ -33,10 +33,7 @@ void store_be(Bytes& buf, U v) {
 
 // ---- Reader --------------------------------------------------------------------------------
 
-Status Reader::need(size_t n, std::string_view what) const {
-  if (n > remaining()) return corrupt(what);
-  return {};
-}
+Error Reader::truncated(std::string_view what) { return corrupt(what); }
 
 Status Reader::read_int8(int8_t& out) {
   TERN_TRY(need(1, "truncated int8"));

@@ -81,7 +81,12 @@ class Reader {
   Status expect_end(std::string_view what) const;
 
  private:
-  Status need(size_t n, std::string_view what) const;
+  // Inline: every field read passes here (profiled at ~5% of simulated runs out of line).
+  Status need(size_t n, std::string_view what) const {
+    if (n > remaining()) [[unlikely]] return truncated(what);
+    return {};
+  }
+  static Error truncated(std::string_view what);
   Status read_length_prefix(int64_t& len, bool compact, bool wide, std::string_view what);
 
   std::span<const uint8_t> in_;
@@ -98,6 +103,9 @@ struct Splice {
 class Writer {
  public:
   Writer() = default;
+  // Starts with room for `reserve_bytes`: most messages then need one allocation instead of
+  // a doubling series (profiled: ~650k allocations per four simulated runs).
+  explicit Writer(size_t reserve_bytes) { buf_.reserve(reserve_bytes); }
 
   // From now on, byte fields of at least `min_bytes` are not copied but recorded as splices
   // (their length prefix is written). For big responses (Fetch records): the copy into the

@@ -174,7 +174,7 @@ void Connection::writer_loop() {
     if (p.close_after) break;
     auto body = p.body.get();
     if (!body.ok()) break;  // its stage two was cancelled or unwound: we are closing
-    protocol::Writer head;
+    protocol::Writer head(64);
     head.write_int32(0);
     protocol::ResponseHeader rh;
     rh.correlation_id = p.correlation_id;

@@ -60,7 +60,7 @@ struct RequestContext {
 
 template <class Msg>
 protocol::Bytes encode_body(const Msg& msg, int16_t version) {
-  protocol::Writer w;
+  protocol::Writer w(512);
   msg.encode(w, version);
   return w.take();
 }
@@ -69,7 +69,7 @@ protocol::Bytes encode_body(const Msg& msg, int16_t version) {
 template <class Msg>
 ResponseBody encode_body_spliced(std::shared_ptr<const Msg> msg, int16_t version,
                                  size_t splice_min_bytes) {
-  protocol::Writer w;
+  protocol::Writer w(512);
   w.splice_bytes_from(splice_min_bytes);
   msg->encode(w, version);
   ResponseBody body;
