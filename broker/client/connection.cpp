@@ -17,7 +17,7 @@ struct Connection::State {
     int32_t correlation_id = 0;
     int16_t api_key = 0;
     int16_t version = 0;
-    Promise<Result<std::shared_ptr<Bytes>>> promise;
+    Promise<Result<FramePtr>> promise;
   };
 
   // Breaks the connection once: closes the stream (waking the reader) and fails every
@@ -58,13 +58,13 @@ void read_responses(const std::shared_ptr<Connection::State>& state) {
     if (len < 4 || len > s.response_bytes_max) {
       return s.shut(Errc::invalid_argument, fmt::format("bad response frame length {}", len));
     }
-    auto body = std::make_shared<Bytes>(static_cast<size_t>(len));
-    st = s.stream->read_exact(*body, Instant::never());
+    auto frame = std::make_shared<ResponseFrame>(static_cast<size_t>(len));
+    st = s.stream->read_exact(frame->all(), Instant::never());
     if (!st.ok()) return s.shut(st.code(), "connection lost: " + st.error().message());
     if (s.pending.empty()) return s.shut(Errc::invalid_argument, "unsolicited response");
     Connection::State::Slot slot = std::move(s.pending.front());
     s.pending.pop_front();
-    protocol::Reader r(*body);
+    protocol::Reader r(frame->body());
     protocol::ResponseHeader header;
     st = header.decode(r, protocol::response_header_version(slot.api_key, slot.version));
     if (!st.ok() || header.correlation_id != slot.correlation_id) {
@@ -73,8 +73,8 @@ void read_responses(const std::shared_ptr<Connection::State>& state) {
                     fmt::format("response correlation id {} != expected {}",
                                 header.correlation_id, slot.correlation_id));
     }
-    body->erase(body->begin(), body->begin() + static_cast<std::ptrdiff_t>(r.position()));
-    slot.promise.set(std::move(body));
+    frame->body_at = r.position();
+    slot.promise.set(FramePtr(std::move(frame)));
   }
 }
 
@@ -161,7 +161,7 @@ void Connection::break_on_timeout(State& state, const std::string& what) {
   state.shut(Errc::timed_out, fmt::format("request timed out: {}", what));
 }
 
-ClientResult<Future<Result<std::shared_ptr<Bytes>>>> Connection::send_frame(
+ClientResult<Future<Result<FramePtr>>> Connection::send_frame(
     int16_t api_key, int16_t version, const BodyEncoderFn& body, bool expect_response) {
   State& s = *state_;
   if (s.broken) return ClientError::runtime(Errc::closed, s.broken_reason);
@@ -186,9 +186,9 @@ ClientResult<Future<Result<std::shared_ptr<Bytes>>>> Connection::send_frame(
   for (const auto& sp : splices) spliced += sp.data.size();
   w.patch_int32(0, static_cast<int32_t>(w.size() + spliced - 4));
 
-  Future<Result<std::shared_ptr<Bytes>>> future;
+  Future<Result<FramePtr>> future;
   if (expect_response) {
-    Promise<Result<std::shared_ptr<Bytes>>> promise(rt_);
+    Promise<Result<FramePtr>> promise(rt_);
     future = promise.future();
     s.pending.push_back(State::Slot{header.correlation_id, api_key, version, std::move(promise)});
   }

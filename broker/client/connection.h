@@ -63,6 +63,19 @@ struct VersionRange {
 ClientResult<int16_t> pick_version(int16_t api_key, int16_t ours_min, int16_t ours_max,
                                    const std::map<int16_t, VersionRange>& broker);
 
+// One response frame as read from the socket; the body follows the response header. The
+// bytes are not zero-filled first (the read overwrites them) and the header is skipped, not
+// erased (erasing shifted every fetched byte: ~10% of a consuming client's CPU).
+struct ResponseFrame {
+  explicit ResponseFrame(size_t n) : bytes(new uint8_t[n]), size(n) {}
+  std::span<uint8_t> all() { return {bytes.get(), size}; }
+  std::span<const uint8_t> body() const { return {bytes.get() + body_at, size - body_at}; }
+  std::unique_ptr<uint8_t[]> bytes;
+  size_t size = 0;
+  size_t body_at = 0;
+};
+using FramePtr = std::shared_ptr<const ResponseFrame>;
+
 class Connection {
  public:
   // Shared by the Connection, its reader task and outstanding Pendings; opaque here.
@@ -79,7 +92,7 @@ class Connection {
     friend class Connection;
     // The connection's shared state: a Pending stays usable after its Connection is gone.
     std::shared_ptr<State> state_;
-    Future<Result<std::shared_ptr<protocol::Bytes>>> frame_;
+    Future<Result<FramePtr>> frame_;
     int16_t version_ = 0;
     std::string what_;
   };
@@ -152,7 +165,7 @@ class Connection {
   static BodyEncoderFn BodyEncoder(const Req& req, int16_t version) {
     return [&req, version](protocol::Writer& w) { req.encode(w, version); };
   }
-  ClientResult<Future<Result<std::shared_ptr<protocol::Bytes>>>> send_frame(
+  ClientResult<Future<Result<FramePtr>>> send_frame(
       int16_t api_key, int16_t version, const BodyEncoderFn& body, bool expect_response);
   // Called by Pending::get on a timeout: the connection can no longer match answers.
   static void break_on_timeout(State& state, const std::string& what);
@@ -167,7 +180,7 @@ class Connection {
 
 // Decodes a response frame (header already stripped) at `version`.
 template <class Resp>
-ClientResult<Resp> decode_response(const protocol::Bytes& body, int16_t version,
+ClientResult<Resp> decode_response(std::span<const uint8_t> body, int16_t version,
                                    const std::string& what) {
   protocol::Reader r(body);
   Resp resp;
@@ -190,9 +203,9 @@ ClientResult<Resp> Connection::Pending<Resp>::get(Deadline deadline) const {
     }
     return ClientError::runtime(r.code(), what_);
   }
-  const Result<std::shared_ptr<protocol::Bytes>>& frame = r.value();
+  const Result<FramePtr>& frame = r.value();
   if (!frame.ok()) return ClientError::runtime(frame.error().code(), what_);
-  return decode_response<Resp>(*frame.value(), version_, what_);
+  return decode_response<Resp>(frame.value()->body(), version_, what_);
 }
 
 }  // namespace tern::client
