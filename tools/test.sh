@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: set up (idempotent), build, then (1) the unit tests under ASan + UBSan + LSan,
+# Every test: set up (idempotent), build, then (1) the unit and real-process tests under
+# ASan + UBSan + LSan,
 # (2) a bounded libFuzzer run of the request decoders and the broker (clang), (3) the whole
 # suite with meson's test runner (unit, sim incl. `tern sim run --suite ci`, real processes,
 # real Kafka clients, lint), whose summary is the last thing printed. Exits non-zero on any
@@ -13,7 +14,7 @@ status=0
 if [ "${TERN_SKIP_ASAN:-0}" != 1 ]; then
   TERN_BUILD_DIR=build-asan bash tools/build.sh -Dsanitize=true -Dbuildtype=debug
   ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=0 \
-    meson test -C build-asan --print-errorlogs --suite unit --num-processes "$(nproc)" \
+    meson test -C build-asan --print-errorlogs --suite unit --suite real --num-processes "$(nproc)" \
     --timeout-multiplier 4 || status=$?
 fi
 # libFuzzer targets (tests/fuzz/README.md), clang only. CI runs are reproducible: a fixed

@@ -130,13 +130,20 @@ Scheduler::Scheduler(Tasks& facade, size_t stack_bytes)
     : facade_(facade), stacks_(std::make_unique<StackPool>(stack_bytes)) {}
 
 Scheduler::~Scheduler() {
-  // Unwind whatever is left, newest first, so no destructor on a fiber stack is skipped.
-  std::vector<uint32_t> groups;
-  for (Task* t = first_; t != nullptr; t = t->next_) groups.push_back(t->group_);
-  std::sort(groups.begin(), groups.end());
-  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
-  for (auto it = groups.rbegin(); it != groups.rend(); ++it) kill_group(*it);
+  kill_all();
   TERN_ASSERT(first_ == nullptr && live_count_ == 0);
+}
+
+void Scheduler::kill_all() {
+  // Unwind whatever is left, newest first, so no destructor on a fiber stack is skipped.
+  // Again while tasks remain: an unwinding destructor may (rarely) spawn into another group.
+  while (first_ != nullptr) {
+    std::vector<uint32_t> groups;
+    for (Task* t = first_; t != nullptr; t = t->next_) groups.push_back(t->group_);
+    std::sort(groups.begin(), groups.end());
+    groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+    for (auto it = groups.rbegin(); it != groups.rend(); ++it) kill_group(*it);
+  }
 }
 
 std::shared_ptr<Task> Scheduler::spawn(uint32_t group, std::string name,

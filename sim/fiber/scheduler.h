@@ -69,6 +69,10 @@ class Scheduler {
   // Unwinds and destroys every task of a group, newest first. Must not be called from a task
   // of that group.
   void kill_group(uint32_t group);
+  // Unwinds every task, newest group first (what the destructor does). Call it before the
+  // owner's pointer to the scheduler goes away: destructors on fiber stacks may unpark
+  // other tasks through the facade, which must still reach this scheduler.
+  void kill_all();
   size_t live_tasks() const { return live_count_; }
   size_t live_tasks(uint32_t group) const;
   uint64_t switches() const { return switches_; }

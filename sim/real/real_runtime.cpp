@@ -71,7 +71,10 @@ RealRuntime::RealRuntime(Options options)
 
 RealRuntime::~RealRuntime() {
   TERN_ASSERT(sched_->current() == nullptr, "RealRuntime destroyed from inside a task");
-  // Unwind the remaining fibers while the loop, network and disk they use are still alive.
+  // Unwind the remaining fibers while the loop, network and disk they use are still alive,
+  // and while sched_ is still set: their destructors may unpark other tasks through us
+  // (unique_ptr::reset nulls the pointer before the Scheduler's destructor runs).
+  sched_->kill_all();
   sched_.reset();
 }
 

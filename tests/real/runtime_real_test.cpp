@@ -111,6 +111,7 @@ TEST_F(RealTest, EchoServerAndClient) {
     c.value()->close();
     c.value()->close();  // idempotent
     listener->close();
+    rt_.yield();  // the accept task sees the close and ends before the listener is freed
     done = true;
   });
   EXPECT_TRUE(done);
@@ -152,6 +153,7 @@ TEST_F(RealTest, ManyConcurrentConnections) {
     }
     for (auto& h : clients) ASSERT_TRUE(h.join().ok());
     listener->close();
+    rt_.yield();  // the accept task sees the close and ends before the listener is freed
   });
   EXPECT_EQ(ok_clients, kClients);
 }
