@@ -94,9 +94,13 @@ ClientResult<Written> produce_answer(const ClientResult<protocol::ProduceRespons
                             fmt::format("produce answer lacks {}-{}", topic, partition));
 }
 
-// Sends one Produce request (acks 1/all) to the partition's leader without waiting.
-ClientResult<ProducePending> produce_send(Core& core, const std::string& topic,
-                                          int32_t partition, Bytes& batch) {
+// The partition leader's connection and the Produce version to speak on it.
+struct LeaderLink {
+  std::shared_ptr<Connection> conn;
+  int16_t version = 0;
+};
+
+ClientResult<LeaderLink> leader_link(Core& core, const std::string& topic, int32_t partition) {
   const Deadline deadline = core.rt.now() + core.opts.request_timeout;
   auto leader = core.cluster.leader(topic, partition, deadline);
   if (!leader.ok()) return leader.error();
@@ -104,8 +108,16 @@ ClientResult<ProducePending> produce_send(Core& core, const std::string& topic,
   if (!conn.ok()) return conn.error();
   auto version = conn.value()->version_for<protocol::ProduceRequest>();
   if (!version.ok()) return version.error();
+  return LeaderLink{std::move(conn.value()), version.value()};
+}
+
+// Sends one Produce request (acks 1/all) to the partition's leader without waiting.
+ClientResult<ProducePending> produce_send(Core& core, const std::string& topic,
+                                          int32_t partition, Bytes& batch) {
+  auto link = leader_link(core, topic, partition);
+  if (!link.ok()) return link.error();
   auto req = produce_request(core, topic, partition, batch);
-  auto pending = conn.value()->send(req, version.value());
+  auto pending = link->conn->send(req, link->version);
   return_records(req, batch);
   return pending;
 }
@@ -113,15 +125,10 @@ ClientResult<ProducePending> produce_send(Core& core, const std::string& topic,
 ClientResult<Written> produce_once(Core& core, const std::string& topic, int32_t partition,
                                    Bytes& batch) {
   if (core.opts.acks == Acks::none) {
-    const Deadline deadline = core.rt.now() + core.opts.request_timeout;
-    auto leader = core.cluster.leader(topic, partition, deadline);
-    if (!leader.ok()) return leader.error();
-    auto conn = core.cluster.connection(leader.value(), deadline);
-    if (!conn.ok()) return conn.error();
-    auto version = conn.value()->version_for<protocol::ProduceRequest>();
-    if (!version.ok()) return version.error();
+    auto link = leader_link(core, topic, partition);
+    if (!link.ok()) return link.error();
     auto req = produce_request(core, topic, partition, batch);
-    ClientStatus st = conn.value()->send_no_response(req, version.value());
+    ClientStatus st = link->conn->send_no_response(req, link->version);
     return_records(req, batch);
     if (!st.ok()) return st.error();
     return Written{};

@@ -600,12 +600,17 @@ TEST(RealRuntimeRng, SeededAndClockSeeded) {
   EXPECT_NE(c.rng().seed(), 0u);
 }
 
-TEST(RealRuntimeLifetime, DestroyWithParkedSocketTasks) {
-  TempDir dir;
+// A runtime on its own temp dir that logs errors only (the lifetime tests destroy it mid-run).
+std::unique_ptr<RealRuntime> quiet_runtime(const TempDir& dir) {
   RealRuntime::Options o;
   o.data_root = dir.path();
   o.log_level = Severity::error;
-  auto rt = std::make_unique<RealRuntime>(o);
+  return std::make_unique<RealRuntime>(o);
+}
+
+TEST(RealRuntimeLifetime, DestroyWithParkedSocketTasks) {
+  TempDir dir;
+  auto rt = quiet_runtime(dir);
   RealRuntime& r = *rt;
   r.run([&] {
     auto l = r.net().listen(Address{"127.0.0.1", 0});
@@ -684,10 +689,7 @@ TEST_F(RealTest, FsyncGoesThroughTheIoPoolAndKeepsData) {
 // job still finishes and the pool joins cleanly.
 TEST(RealRuntimeLifetime, DestroyWhileATaskWaitsOnTheIoPool) {
   TempDir dir;
-  RealRuntime::Options o;
-  o.data_root = dir.path();
-  o.log_level = Severity::error;
-  auto rt = std::make_unique<RealRuntime>(o);
+  auto rt = quiet_runtime(dir);
   RealRuntime& r = *rt;
   std::atomic<bool> release{false};
   r.run([&] {
