@@ -82,9 +82,12 @@ say "p99 latency at 20 MB/s, durable, linger.ms=0 / 5 (ms)" "$(echo "$LAT0" | p9
 kill -TERM "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true   # its writeback must not overlap
 # 5. Flushing left to the OS (Kafka's default), then consume from the warm log.
 start_broker os-flush --override tern.flush.durable=false; F=$BROKER_PORT
-ND1=$(tern_produce "$F" | perf_mbs); ND2=$(tern_produce "$F" | perf_mbs)
+# Each run starts with no dirty pages (sync): once ~1 GB is dirty the kernel's writeback
+# throttles page-cache writes down to the disk's speed, and a run would measure the
+# previous run's writeback instead of the broker.
+sync; ND1=$(tern_produce "$F" | perf_mbs); sync; ND2=$(tern_produce "$F" | perf_mbs)
 say "tern perf produce, OS flush (MiB/s, two runs)" "$ND1 $ND2"
-ND_RDK=$($RDK produce 127.0.0.1:$F perf "$N" | field MBps)
+sync; ND_RDK=$($RDK produce 127.0.0.1:$F perf "$N" | field MBps)
 say "librdkafka produce, OS flush (MB/s)" "$ND_RDK"
 TOTAL=$((2 * N))
 C1=$("$T" perf consume --bootstrap-server 127.0.0.1:$F --topic perf --num-records $TOTAL | tail -1 | perf_mbs)
