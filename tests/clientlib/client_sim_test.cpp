@@ -10,6 +10,8 @@
 #include "broker/client/consumer.h"
 #include "broker/client/partitioner.h"
 #include "broker/client/producer.h"
+#include "broker/protocol/messages.h"
+#include "broker/protocol/records/record_batch_builder.h"
 #include "broker/server/broker.h"
 #include "sim/simulated/world.h"
 
@@ -275,6 +277,139 @@ TEST(ClientSim, PipelinedProduceSurvivesBrokerRestart) {
       EXPECT_EQ(it->second, value) << "at offset " << offset;
     }
   });
+}
+
+// A scripted broker for one partition ("t", 0), to hand the consumer bytes a real broker never
+// serves: answers ApiVersions, Metadata and Fetch; Fetch returns `fetch_answer(offset)`.
+void serve_scripted(Runtime& rt, std::function<Bytes(int64_t)> fetch_answer) {
+  auto listener = rt.net().listen(Address{"broker", 9092});
+  ASSERT_TRUE(listener.ok());
+  std::vector<TaskHandle> conns;
+  while (true) {
+    auto accepted = listener.value()->accept(Instant::never());
+    if (!accepted.ok()) return;
+    // One task per connection: the client keeps its bootstrap connection open.
+    auto shared = std::make_shared<std::unique_ptr<Stream>>(std::move(accepted.value()));
+    conns.push_back(rt.spawn("scripted.conn", [shared, fetch_answer] {
+    auto& stream = *shared;
+    while (true) {
+      uint8_t len[4];
+      if (!stream->read_exact(len, Instant::never()).ok()) break;
+      Bytes frame(load_be32(len));
+      if (!stream->read_exact(frame, Instant::never()).ok()) break;
+      protocol::Reader r(frame);
+      protocol::RequestHeader h;
+      ASSERT_TRUE(protocol::decode_request_header(r, h).ok());
+      protocol::Writer body;
+      if (h.api_key == protocol::ApiVersionsRequest::kApiKey) {
+        protocol::ApiVersionsResponse resp;
+        auto add = [&](int16_t key, int16_t lo, int16_t hi) {
+          auto& k = resp.api_keys.emplace_back();
+          k.api_key = key;
+          k.min_version = lo;
+          k.max_version = hi;
+        };
+        add(protocol::ApiVersionsRequest::kApiKey, 0, 3);
+        add(protocol::MetadataRequest::kApiKey, protocol::MetadataRequest::kMinVersion,
+            protocol::MetadataRequest::kMaxVersion);
+        add(protocol::FetchRequest::kApiKey, protocol::FetchRequest::kMinVersion,
+            protocol::FetchRequest::kMaxVersion);
+        resp.encode(body, h.api_version);
+      } else if (h.api_key == protocol::MetadataRequest::kApiKey) {
+        protocol::MetadataResponse resp;
+        auto& b = resp.brokers.emplace_back();
+        b.node_id = 1;
+        b.host = "broker";
+        b.port = 9092;
+        resp.controller_id = 1;
+        auto& t = resp.topics.emplace_back();
+        t.name = "t";
+        auto& p = t.partitions.emplace_back();
+        p.leader_id = 1;
+        p.replica_nodes = p.isr_nodes = {1};
+        resp.encode(body, h.api_version);
+      } else {
+        ASSERT_EQ(h.api_key, protocol::FetchRequest::kApiKey);
+        protocol::FetchRequest req;
+        ASSERT_TRUE(req.decode(r, h.api_version).ok());
+        protocol::FetchResponse resp;
+        auto& tr = resp.responses.emplace_back();
+        tr.topic = "t";
+        auto& pd = tr.partitions.emplace_back();
+        pd.high_watermark = 6;
+        pd.last_stable_offset = 6;
+        pd.records = fetch_answer(req.topics.at(0).partitions.at(0).fetch_offset);
+        pd.aborted_transactions = std::vector<protocol::FetchResponse::AbortedTransaction>{};
+        resp.encode(body, h.api_version);
+      }
+      protocol::Writer out;
+      out.write_int32(0);
+      protocol::ResponseHeader rh;
+      rh.correlation_id = h.correlation_id;
+      rh.encode(out, protocol::response_header_version(h.api_key, h.api_version));
+      out.write_raw(body.data());
+      out.patch_int32(0, static_cast<int32_t>(out.size() - 4));
+      if (!stream->write_all(out.data(), Instant::never()).ok()) break;
+    }
+    }));
+  }
+}
+
+Bytes batch_at(int64_t base, int n) {
+  BatchOptions o;
+  o.base_offset = Offset(base);
+  RecordBatchBuilder b(o);
+  for (int i = 0; i < n; ++i) {
+    const std::string v = fmt::format("v{}", base + i);
+    b.add(1000, std::nullopt, as_bytes(v));
+  }
+  return b.build().value();
+}
+
+// A batch whose CRC does not match (one record byte flipped) is an error from poll(); the
+// records before it are still handed over, and the position stays at the bad batch, so the
+// next fetch asks for it again: nothing is skipped and nothing is returned twice.
+TEST(ClientSim, CorruptBatchIsAnErrorAndIsFetchedAgain) {
+  sim::World world(sim::World::Options{.seed = 3, .trace = {}});
+  int fetches_at_3 = 0;
+  const uint32_t broker = world.add_node("broker", [&](Runtime& rt) {
+    serve_scripted(rt, [&](int64_t offset) {
+      Bytes good = batch_at(3, 3);
+      if (offset >= 3) {
+        if (fetches_at_3++ > 0) return good;  // a transient corruption: clean the next time
+        good.back() ^= 0x40;
+        return good;
+      }
+      Bytes both = batch_at(0, 3);
+      Bytes bad = good;
+      bad.back() ^= 0x40;
+      both.insert(both.end(), bad.begin(), bad.end());
+      return both;
+    });
+  });
+  world.start_node(broker);
+  bool done = false;
+  const uint32_t client = world.add_node("client", [&](Runtime& rt) {
+    Consumer consumer(rt, SimCluster::options(), {});
+    consumer.assign({{"t", 0}});
+    consumer.seek({"t", 0}, 0);
+    std::vector<int64_t> offsets;
+    int errors = 0;
+    for (int round = 0; round < 20 && offsets.size() < 6; ++round) {
+      auto recs = consumer.poll(Duration::millis(500));
+      if (!recs.ok()) {
+        EXPECT_TRUE(recs.error() == protocol::ErrorCode::corrupt_message) << recs.error().message();
+        ++errors;
+        continue;
+      }
+      for (const auto& r : recs.value()) offsets.push_back(r.offset);
+    }
+    EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
+    EXPECT_EQ(errors, 2);  // once inside the first fetch, once when it was fetched alone
+    done = true;
+  });
+  world.start_node(client);
+  ASSERT_TRUE(world.run_until([&] { return done; }, world.now() + Duration::seconds(60)));
 }
 
 }  // namespace
