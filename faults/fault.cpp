@@ -60,6 +60,13 @@ Fault base(Instant at, FaultKind kind) {
   return f;
 }
 
+// A fault aimed at one node (process, disk and clock kinds).
+Fault on_node(Instant at, FaultKind kind, std::string node) {
+  Fault f = base(at, kind);
+  f.node = std::move(node);
+  return f;
+}
+
 }  // namespace
 
 std::string_view kind_name(FaultKind kind) { return info(kind).name; }
@@ -215,60 +222,51 @@ Fault make_partition(Instant at, std::vector<std::string> a, std::vector<std::st
 }
 Fault make_heal(Instant at) { return base(at, FaultKind::heal); }
 Fault make_crash(Instant at, std::string node, bool keep_unsynced, bool tear) {
-  Fault f = base(at, FaultKind::crash);
-  f.node = std::move(node);
+  Fault f = on_node(at, FaultKind::crash, std::move(node));
   f.keep_unsynced = keep_unsynced;
   f.tear = tear;
   return f;
 }
 Fault make_restart(Instant at, std::string node) {
-  Fault f = base(at, FaultKind::restart);
-  f.node = std::move(node);
+  Fault f = on_node(at, FaultKind::restart, std::move(node));
   return f;
 }
 Fault make_pause(Instant at, std::string node, Duration duration) {
-  Fault f = base(at, FaultKind::pause);
-  f.node = std::move(node);
+  Fault f = on_node(at, FaultKind::pause, std::move(node));
   f.duration = duration;
   return f;
 }
 Fault make_fsync_error(Instant at, std::string node, uint32_t ppm, Duration duration) {
-  Fault f = base(at, FaultKind::fsync_error);
-  f.node = std::move(node);
+  Fault f = on_node(at, FaultKind::fsync_error, std::move(node));
   f.ppm = ppm;
   f.duration = duration;
   return f;
 }
 Fault make_slow_io(Instant at, std::string node, Duration latency, Duration duration) {
-  Fault f = base(at, FaultKind::slow_io);
-  f.node = std::move(node);
+  Fault f = on_node(at, FaultKind::slow_io, std::move(node));
   f.latency = latency;
   f.duration = duration;
   return f;
 }
 Fault make_bitflip(Instant at, std::string node, uint32_t ppm, Duration duration) {
-  Fault f = base(at, FaultKind::bitflip);
-  f.node = std::move(node);
+  Fault f = on_node(at, FaultKind::bitflip, std::move(node));
   f.ppm = ppm;
   f.duration = duration;
   return f;
 }
 Fault make_disk_full(Instant at, std::string node, uint64_t capacity, Duration duration) {
-  Fault f = base(at, FaultKind::disk_full);
-  f.node = std::move(node);
+  Fault f = on_node(at, FaultKind::disk_full, std::move(node));
   f.capacity = capacity;
   f.duration = duration;
   return f;
 }
 Fault make_skew(Instant at, std::string node, Duration amount) {
-  Fault f = base(at, FaultKind::skew);
-  f.node = std::move(node);
+  Fault f = on_node(at, FaultKind::skew, std::move(node));
   f.amount = amount;
   return f;
 }
 Fault make_jump(Instant at, std::string node, Duration amount) {
-  Fault f = base(at, FaultKind::jump);
-  f.node = std::move(node);
+  Fault f = on_node(at, FaultKind::jump, std::move(node));
   f.amount = amount;
   return f;
 }

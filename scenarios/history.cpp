@@ -21,12 +21,21 @@ std::string Op::to_string() const {
                      partition, offset, key, value, error.empty() ? "" : " error=" + error);
 }
 
-uint64_t History::send(int64_t t, const std::string& process, const std::string& topic,
-                       const std::string& key, const std::string& value, bool acks_all) {
+namespace {
+
+Op make_op(int64_t t, const std::string& process, OpKind kind) {
   Op op;
   op.time_ns = t;
   op.process = process;
-  op.kind = OpKind::send;
+  op.kind = kind;
+  return op;
+}
+
+}  // namespace
+
+uint64_t History::send(int64_t t, const std::string& process, const std::string& topic,
+                       const std::string& key, const std::string& value, bool acks_all) {
+  Op op = make_op(t, process, OpKind::send);
   op.send_id = next_send_id_++;
   op.topic = topic;
   op.key = key;
@@ -40,47 +49,23 @@ uint64_t History::send(int64_t t, const std::string& process, const std::string&
 
 void History::ack(int64_t t, const std::string& process, uint64_t send_id, int32_t partition,
                   int64_t offset) {
-  const Op* s = find_send(send_id);
-  Op op;
-  op.time_ns = t;
-  op.process = process;
-  op.kind = OpKind::ack;
-  op.send_id = send_id;
+  Op op = of_send(make_op(t, process, OpKind::ack), send_id);
   op.partition = partition;
   op.offset = offset;
-  if (s) {
-    op.topic = s->topic;
-    op.key = s->key;
-    op.value = s->value;
-    op.acks_all = s->acks_all;
-  }
   ops_.push_back(std::move(op));
 }
 
 void History::fail(int64_t t, const std::string& process, uint64_t send_id,
                    const std::string& error) {
-  const Op* s = find_send(send_id);
-  Op op;
-  op.time_ns = t;
-  op.process = process;
-  op.kind = OpKind::fail;
-  op.send_id = send_id;
+  Op op = of_send(make_op(t, process, OpKind::fail), send_id);
   op.error = error;
-  if (s) {
-    op.topic = s->topic;
-    op.key = s->key;
-    op.value = s->value;
-  }
   ops_.push_back(std::move(op));
 }
 
 void History::poll(int64_t t, const std::string& process, const std::string& topic,
                    int32_t partition, int64_t offset, const std::string& key,
                    const std::string& value) {
-  Op op;
-  op.time_ns = t;
-  op.process = process;
-  op.kind = OpKind::poll;
+  Op op = make_op(t, process, OpKind::poll);
   op.topic = topic;
   op.partition = partition;
   op.offset = offset;
@@ -91,14 +76,22 @@ void History::poll(int64_t t, const std::string& process, const std::string& top
 
 void History::seek(int64_t t, const std::string& process, const std::string& topic,
                    int32_t partition, int64_t offset) {
-  Op op;
-  op.time_ns = t;
-  op.process = process;
-  op.kind = OpKind::seek;
+  Op op = make_op(t, process, OpKind::seek);
   op.topic = topic;
   op.partition = partition;
   op.offset = offset;
   ops_.push_back(std::move(op));
+}
+
+Op History::of_send(Op op, uint64_t send_id) const {
+  op.send_id = send_id;
+  if (const Op* s = find_send(send_id)) {
+    op.topic = s->topic;
+    op.key = s->key;
+    op.value = s->value;
+    op.acks_all = s->acks_all;
+  }
+  return op;
 }
 
 const Op* History::find_send(uint64_t send_id) const {

@@ -70,6 +70,8 @@ class History {
   size_t count(OpKind k) const;
 
  private:
+  // op with the send's id, topic, key, value and acks (an ack or fail of that send).
+  Op of_send(Op op, uint64_t send_id) const;
   std::vector<Op> ops_;
   // Where send id i sits in ops_ is send_pos_[i - 1]: send() hands out ids 1, 2, 3, ...
   std::vector<size_t> send_pos_;

@@ -14,6 +14,13 @@ namespace tern::tools {
 
 namespace {
 
+Result<client::Acks> parse_acks(std::string_view v) {
+  if (v == "all" || v == "-1") return client::Acks::all;
+  if (v == "1") return client::Acks::leader;
+  if (v == "0") return client::Acks::none;
+  return Error(Errc::invalid_argument, fmt::format("acks must be all, -1, 0 or 1, not '{}'", v));
+}
+
 const std::vector<FlagSpec> kProduceFlags = {
     {"--bootstrap-server", true, "host:port[,host:port] of the broker(s) (required)"},
     {"--topic", true, "the topic to write to (required)"},
@@ -181,12 +188,6 @@ int run_produce(Runtime& rt, const std::string& topic, const ProduceSettings& s,
 
 }  // namespace
 
-Result<client::Acks> parse_acks(std::string_view v) {
-  if (v == "all" || v == "-1") return client::Acks::all;
-  if (v == "1") return client::Acks::leader;
-  if (v == "0") return client::Acks::none;
-  return Error(Errc::invalid_argument, fmt::format("acks must be all, -1, 0 or 1, not '{}'", v));
-}
 
 Status apply_producer_property(client::ProducerOptions& o, const std::string& k,
                                const std::string& v) {

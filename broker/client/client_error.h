@@ -45,64 +45,16 @@ class ClientError {
 // "topic with this name already exists". Empty for codes without one.
 std::string_view describe_error_code(int16_t code);
 
+// A value or a ClientError; a runtime Error converts (ClientError::runtime).
 template <class T>
-class [[nodiscard]] ClientResult {
+class [[nodiscard]] ClientResult : public BasicResult<T, ClientError> {
  public:
-  ClientResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  ClientResult(ClientError error) : v_(std::in_place_index<1>, std::move(error)) {}
-  ClientResult(const Error& error) : v_(std::in_place_index<1>, ClientError::runtime(error)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & {
-    TERN_ASSERT(ok(), "value() of an error: {}", std::get<1>(v_).message());
-    return std::get<0>(v_);
-  }
-  const T& value() const& {
-    TERN_ASSERT(ok(), "value() of an error: {}", std::get<1>(v_).message());
-    return std::get<0>(v_);
-  }
-  T&& value() && {
-    TERN_ASSERT(ok(), "value() of an error: {}", std::get<1>(v_).message());
-    return std::get<0>(std::move(v_));
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() { return value(); }
-  const ClientError& error() const {
-    TERN_ASSERT(!ok(), "error() of an ok result");
-    return std::get<1>(v_);
-  }
-
- private:
-  std::variant<T, ClientError> v_;
-};
-
-template <>
-class [[nodiscard]] ClientResult<void> {
- public:
-  ClientResult() = default;
-  ClientResult(ClientError error) : err_(std::move(error)), has_err_(true) {}
-  ClientResult(const Error& error) : err_(ClientError::runtime(error)), has_err_(true) {}
-  bool ok() const { return !has_err_; }
-  explicit operator bool() const { return ok(); }
-  const ClientError& error() const {
-    TERN_ASSERT(has_err_, "error() of an ok result");
-    return err_;
-  }
-
- private:
-  ClientError err_;
-  bool has_err_ = false;
+  using BasicResult<T, ClientError>::BasicResult;
+  ClientResult() = default;  // ok: only ClientResult<void> (ClientStatus) has a default
+  ClientResult(const Error& error) : BasicResult<T, ClientError>(ClientError::runtime(error)) {}
 };
 
 using ClientStatus = ClientResult<void>;
 
 }  // namespace tern::client
 
-// Propagates an error (ClientResult, Result or Status) out of a ClientResult function.
-#define TERN_CLIENT_TRY(expr)                           \
-  do {                                                  \
-    auto&& tern_ctry_r_ = (expr);                       \
-    if (!tern_ctry_r_.ok()) return tern_ctry_r_.error(); \
-  } while (0)

@@ -51,6 +51,10 @@ struct Reply {
   }
 };
 
+// The answer of this broker to group and transaction requests until it can coordinate them
+// (what a Kafka broker that is not the coordinator says).
+inline constexpr int16_t kNotCoordinator = protocol::to_wire(protocol::ErrorCode::not_coordinator);
+
 // What a handler sees besides its request.
 struct RequestContext {
   BrokerCore& core;
@@ -119,6 +123,27 @@ Reply reply_error_code(const RequestContext& ctx, protocol::Reader& body, int16_
   return decode_and_handle<Req, Resp>(ctx, body, [error_code](const RequestContext& c, Req&) {
     Resp resp;
     resp.error_code = error_code;
+    return reply_now(resp, c.version());
+  });
+}
+
+// Decodes Req and answers every partition it names with one error code, for requests shaped
+// topics[].partitions[].partition_index whose responses are topics[].partitions[] with
+// partition_index and error_code (OffsetCommit, TxnOffsetCommit).
+template <class Req, class Resp>
+Reply reply_partition_error_code(const RequestContext& ctx, protocol::Reader& body,
+                                 int16_t error_code) {
+  return decode_and_handle<Req, Resp>(ctx, body, [error_code](const RequestContext& c, Req& req) {
+    Resp resp;
+    for (const auto& t : req.topics) {
+      auto& tr = resp.topics.emplace_back();
+      tr.name = t.name;
+      for (const auto& p : t.partitions) {
+        auto& pr = tr.partitions.emplace_back();
+        pr.partition_index = p.partition_index;
+        pr.error_code = error_code;
+      }
+    }
     return reply_now(resp, c.version());
   });
 }

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "sim/runtime/assert.h"
+#include "sim/runtime/basic_result.h"
 
 namespace tern {
 
@@ -54,66 +55,25 @@ class Error {
 };
 
 template <class T>
-class [[nodiscard]] Result {
+class [[nodiscard]] Result : public BasicResult<T, Error> {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
-  Result(Errc code) : v_(std::in_place_index<1>, Error(code)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & {
-    TERN_ASSERT(ok(), "value() of an error result: {}", std::get<1>(v_).message());
-    return std::get<0>(v_);
-  }
-  T&& value() && {
-    TERN_ASSERT(ok(), "value() of an error result: {}", std::get<1>(v_).message());
-    return std::get<0>(std::move(v_));
-  }
-  const T& value() const& {
-    TERN_ASSERT(ok(), "value() of an error result: {}", std::get<1>(v_).message());
-    return std::get<0>(v_);
-  }
-  T* operator->() { return &value(); }
-  T& operator*() { return value(); }
-  const Error& error() const {
-    TERN_ASSERT(!ok(), "error() of an ok result");
-    return std::get<1>(v_);
-  }
-  Errc code() const { return ok() ? Errc::ok : std::get<1>(v_).code(); }
-
- private:
-  std::variant<T, Error> v_;
+  using BasicResult<T, Error>::BasicResult;
+  Result(Errc code) : BasicResult<T, Error>(Error(code)) {}
+  Errc code() const { return this->ok() ? Errc::ok : this->error().code(); }
 };
 
 template <>
-class [[nodiscard]] Result<void> {
+class [[nodiscard]] Result<void> : public BasicResult<void, Error> {
  public:
+  using BasicResult<void, Error>::BasicResult;
   Result() = default;
-  Result(Error error) : err_(std::move(error)), has_err_(true) {}
-  Result(Errc code) : has_err_(code != Errc::ok) {
-    if (has_err_) err_ = Error(code);
+  Result(Errc code) {
+    if (code != Errc::ok) *this = Result(Error(code));
   }
-  bool ok() const { return !has_err_; }
-  explicit operator bool() const { return ok(); }
-  const Error& error() const {
-    TERN_ASSERT(has_err_, "error() of an ok result");
-    return err_;
-  }
-  Errc code() const { return has_err_ ? err_.code() : Errc::ok; }
-
- private:
-  Error err_;
-  bool has_err_ = false;
+  Errc code() const { return ok() ? Errc::ok : error().code(); }
 };
 
 using Status = Result<void>;
 
 }  // namespace tern
 
-// Propagates an error result out of the current function.
-#define TERN_TRY(expr)                                   \
-  do {                                                   \
-    auto&& tern_try_r_ = (expr);                         \
-    if (!tern_try_r_.ok()) return tern_try_r_.error();   \
-  } while (0)

@@ -94,7 +94,7 @@ RecordResult<Bytes> snappy_compress_xerial(ByteView input) {
 RecordResult<Bytes> snappy_decompress(ByteView input, size_t output_bytes_max) {
   Bytes out;
   if (!has_xerial_magic(input)) {
-    TERN_RECORD_TRY(append_raw_block(input, out, output_bytes_max));
+    TERN_TRY(append_raw_block(input, out, output_bytes_max));
     return out;
   }
   // Version fields are not checked: librdkafka and snappy-java ignore them too.
@@ -107,7 +107,7 @@ RecordResult<Bytes> snappy_decompress(ByteView input, size_t output_bytes_max) {
     if (len > input.size() - pos) {
       return snappy_error(fmt::format("chunk of {} bytes, {} left", len, input.size() - pos));
     }
-    TERN_RECORD_TRY(append_raw_block(input.subspan(pos, len), out, output_bytes_max));
+    TERN_TRY(append_raw_block(input.subspan(pos, len), out, output_bytes_max));
     pos += len;
   }
   TERN_ASSERT(pos == input.size());

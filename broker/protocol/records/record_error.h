@@ -43,61 +43,8 @@ struct RecordError {
 Error to_error(const RecordError& e);
 
 template <class T>
-class [[nodiscard]] RecordResult {
- public:
-  RecordResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  RecordResult(RecordError error) : v_(std::in_place_index<1>, std::move(error)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & {
-    TERN_ASSERT(ok(), "value() of an error: {}", std::get<1>(v_).message());
-    return std::get<0>(v_);
-  }
-  const T& value() const& {
-    TERN_ASSERT(ok(), "value() of an error: {}", std::get<1>(v_).message());
-    return std::get<0>(v_);
-  }
-  T&& value() && {
-    TERN_ASSERT(ok(), "value() of an error: {}", std::get<1>(v_).message());
-    return std::get<0>(std::move(v_));
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() { return value(); }
-  const RecordError& error() const {
-    TERN_ASSERT(!ok(), "error() of an ok result");
-    return std::get<1>(v_);
-  }
-
- private:
-  std::variant<T, RecordError> v_;
-};
-
-template <>
-class [[nodiscard]] RecordResult<void> {
- public:
-  RecordResult() = default;
-  RecordResult(RecordError error) : err_(std::move(error)), has_err_(true) {}
-  bool ok() const { return !has_err_; }
-  explicit operator bool() const { return ok(); }
-  const RecordError& error() const {
-    TERN_ASSERT(has_err_, "error() of an ok result");
-    return err_;
-  }
-
- private:
-  RecordError err_{RecordErrc::truncated, {}};
-  bool has_err_ = false;
-};
-
+using RecordResult = BasicResult<T, RecordError>;
 using RecordStatus = RecordResult<void>;
 
 }  // namespace tern
 
-// Propagates a RecordResult error out of a function returning a RecordResult.
-#define TERN_RECORD_TRY(expr)                            \
-  do {                                                   \
-    auto&& tern_rtry_r_ = (expr);                        \
-    if (!tern_rtry_r_.ok()) return tern_rtry_r_.error(); \
-  } while (0)

@@ -18,12 +18,6 @@ namespace tern::server {
 
 using namespace protocol;
 
-namespace {
-
-const int16_t kNotCoordinator = to_wire(ErrorCode::not_coordinator);
-
-}  // namespace
-
 Reply handle_find_coordinator(const RequestContext& ctx, Reader& body) {
   return decode_and_handle<FindCoordinatorRequest, FindCoordinatorResponse>(
       ctx, body, [](const RequestContext& c, FindCoordinatorRequest&) {
@@ -61,20 +55,8 @@ Reply handle_leave_group(const RequestContext& ctx, Reader& body) {
 }
 
 Reply handle_offset_commit(const RequestContext& ctx, Reader& body) {
-  return decode_and_handle<OffsetCommitRequest, OffsetCommitResponse>(
-      ctx, body, [](const RequestContext& c, OffsetCommitRequest& req) {
-        OffsetCommitResponse resp;
-        for (const auto& t : req.topics) {
-          auto& tr = resp.topics.emplace_back();
-          tr.name = t.name;
-          for (const auto& p : t.partitions) {
-            auto& pr = tr.partitions.emplace_back();
-            pr.partition_index = p.partition_index;
-            pr.error_code = kNotCoordinator;
-          }
-        }
-        return reply_now(resp, c.version());
-      });
+  return reply_partition_error_code<OffsetCommitRequest, OffsetCommitResponse>(ctx, body,
+                                                                             kNotCoordinator);
 }
 
 Reply handle_offset_fetch(const RequestContext& ctx, Reader& body) {

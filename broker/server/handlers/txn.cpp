@@ -20,12 +20,6 @@ namespace tern::server {
 
 using namespace protocol;
 
-namespace {
-
-const int16_t kNotCoordinator = to_wire(ErrorCode::not_coordinator);
-
-}  // namespace
-
 Reply handle_init_producer_id(const RequestContext& ctx, Reader& body) {
   return decode_and_handle<InitProducerIdRequest, InitProducerIdResponse>(
       ctx, body, [](const RequestContext& c, InitProducerIdRequest& req) {
@@ -72,20 +66,8 @@ Reply handle_end_txn(const RequestContext& ctx, Reader& body) {
 }
 
 Reply handle_txn_offset_commit(const RequestContext& ctx, Reader& body) {
-  return decode_and_handle<TxnOffsetCommitRequest, TxnOffsetCommitResponse>(
-      ctx, body, [](const RequestContext& c, TxnOffsetCommitRequest& req) {
-        TxnOffsetCommitResponse resp;
-        for (const auto& t : req.topics) {
-          auto& tr = resp.topics.emplace_back();
-          tr.name = t.name;
-          for (const auto& p : t.partitions) {
-            auto& pr = tr.partitions.emplace_back();
-            pr.partition_index = p.partition_index;
-            pr.error_code = kNotCoordinator;
-          }
-        }
-        return reply_now(resp, c.version());
-      });
+  return reply_partition_error_code<TxnOffsetCommitRequest, TxnOffsetCommitResponse>(ctx, body,
+                                                                                   kNotCoordinator);
 }
 
 Reply handle_write_txn_markers(const RequestContext& ctx, Reader& body) {
