@@ -32,6 +32,9 @@ struct FlagSpec {
   std::string_view name;  // "--topic"
   bool takes_value = false;
   std::string_view help;
+  // Takes one or more values, like Kafka's "--producer-props k=v k=v": the arguments after
+  // the flag up to the next one starting with '-'.
+  bool many = false;
 };
 
 class Flags {
@@ -89,7 +92,9 @@ inline Result<Flags> parse_flags(int argc, char** argv, const std::vector<FlagSp
     } else if (value) {
       return Error(Errc::invalid_argument, fmt::format("option '{}' takes no value", name));
     }
-    out.values_[std::string(name)].push_back(value.value_or(""));
+    auto& values = out.values_[std::string(name)];
+    values.push_back(value.value_or(""));
+    while (spec->many && i + 1 < argc && argv[i + 1][0] != '-') values.emplace_back(argv[++i]);
   }
   return out;
 }
@@ -97,7 +102,8 @@ inline Result<Flags> parse_flags(int argc, char** argv, const std::vector<FlagSp
 inline std::string flags_help(std::string_view usage, const std::vector<FlagSpec>& specs) {
   std::string out = fmt::format("usage: {}\n\noptions:\n", usage);
   for (const auto& s : specs) {
-    std::string left = std::string(s.name) + (s.takes_value ? " <value>" : "");
+    std::string left =
+        std::string(s.name) + (s.many ? " <value>..." : s.takes_value ? " <value>" : "");
     out += fmt::format("  {:<34} {}\n", left, s.help);
   }
   return out;

@@ -9,7 +9,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/client/client_error.h"
@@ -50,6 +52,18 @@ struct ProducerRecord {
   std::optional<int64_t> timestamp;  // CreateTime in ms; default the runtime's wall clock
 };
 
+// A record whose bytes stay the caller's: send() copies them into the batch before it
+// returns, so a caller sending the same payload many times (a benchmark, a forwarder holding
+// a buffer) pays no copy of its own. librdkafka's RD_KAFKA_MSG_F_COPY.
+struct ProducerRecordView {
+  std::string_view topic;
+  std::optional<ByteView> key;
+  std::optional<ByteView> value;
+  std::span<const RecordHeaderView> headers;
+  std::optional<int32_t> partition;
+  std::optional<int64_t> timestamp;
+};
+
 class DeliveryFuture {
  public:
   DeliveryFuture() = default;
@@ -76,6 +90,7 @@ class Producer {
 
   // Queues a record. Waits (up to max.block) for the topic's metadata and buffer memory.
   ClientResult<DeliveryFuture> send(ProducerRecord record);
+  ClientResult<DeliveryFuture> send(const ProducerRecordView& record);
   // Sends everything queued now, ignoring linger, and waits until each record has an answer.
   ClientStatus flush(Deadline deadline = Instant::never());
   // flush(), then stop the sender tasks.

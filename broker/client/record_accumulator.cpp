@@ -1,5 +1,7 @@
 #include "broker/client/record_accumulator.h"
 
+#include <algorithm>
+
 namespace tern::client {
 
 size_t estimate_record_bytes(std::optional<ByteView> key, std::optional<ByteView> value,
@@ -22,6 +24,11 @@ bool PartitionQueue::append(const Append& record, Promise<Delivery> promise, Ins
        batches_.back()->builder.uncompressed_bytes() + add > batch_bytes)) {
     started_behind = !batches_.empty();
     batches_.push_back(std::make_unique<ProducerBatch>(options, now));
+    // batch.size up front, as Kafka's producer takes a batch.size buffer from its pool: a
+    // batch growing by doubling copied itself ~once more (seen in `tern perf` profiles).
+    // (Never more than a request may carry.)
+    const auto cap = static_cast<size_t>(std::max<int64_t>(options.batch_bytes_max, 0));
+    batches_.back()->builder.reserve(std::min(std::max(batch_bytes, add + kBatchHeaderBytes), cap));
   }
   ProducerBatch& b = *batches_.back();
   b.builder.add(record.timestamp, record.key, record.value, record.headers);

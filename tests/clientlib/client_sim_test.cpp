@@ -175,7 +175,7 @@ TEST(ClientSim, SeekEarliestLatestOffset) {
     po.linger = Duration::millis(0);
     Producer producer(rt, SimCluster::options(), po);  // auto-creates the topic
     for (int i = 0; i < 10; ++i) {
-      auto f = producer.send({"seek", std::nullopt, to_bytes(std::to_string(i)), {}, 0, {}});
+      auto f = producer.send(ProducerRecord{"seek", std::nullopt, to_bytes(std::to_string(i)), {}, 0, {}});
       ASSERT_TRUE(f.ok()) << f.error().message();
     }
     ASSERT_TRUE(producer.flush().ok());

@@ -1,5 +1,7 @@
 #include "broker/protocol/records/record_batch_builder.h"
 
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "broker/base/varint.h"
@@ -76,21 +78,40 @@ void RecordBatchBuilder::add_at(int32_t offset_delta, int64_t timestamp,
   if (max_timestamp_ == kNoTimestamp || timestamp > max_timestamp_) max_timestamp_ = timestamp;
 }
 
-RecordResult<Bytes> RecordBatchBuilder::build() const {
-  ByteView records = body_;
-  Bytes compressed;
-  if (opts_.compression != Compression::none) {
-    auto c = compress(opts_.compression, body_);
+RecordResult<Bytes> RecordBatchBuilder::build() const& {
+  Bytes out;
+  if (opts_.compression == Compression::none) {
+    out = body_;
+  } else {
+    auto c = compress(opts_.compression, records());
     if (!c.ok()) return c.error();
-    compressed = std::move(c).value();
-    records = compressed;
+    out.reserve(static_cast<size_t>(kBatchHeaderBytes) + c.value().size());
+    out.resize(static_cast<size_t>(kBatchHeaderBytes));
+    append_bytes(out, c.value());
   }
-  const int64_t total = kBatchHeaderBytes + static_cast<int64_t>(records.size());
-  if (total > opts_.batch_bytes_max) {
-    return RecordError{RecordErrc::too_large,
-                       fmt::format("batch of {} bytes > max {}", total, opts_.batch_bytes_max)};
+  if (static_cast<int64_t>(out.size()) > opts_.batch_bytes_max) {
+    return RecordError{RecordErrc::too_large, fmt::format("batch of {} bytes > max {}",
+                                                          out.size(), opts_.batch_bytes_max)};
   }
+  finish_header(out);
+  return out;
+}
 
+RecordResult<Bytes> RecordBatchBuilder::build() && {
+  if (opts_.compression != Compression::none) return std::as_const(*this).build();
+  if (static_cast<int64_t>(body_.size()) > opts_.batch_bytes_max) {
+    return RecordError{RecordErrc::too_large, fmt::format("batch of {} bytes > max {}",
+                                                          body_.size(), opts_.batch_bytes_max)};
+  }
+  Bytes out = std::move(body_);
+  body_.assign(static_cast<size_t>(kBatchHeaderBytes), 0);
+  finish_header(out);
+  return out;
+}
+
+void RecordBatchBuilder::finish_header(Bytes& out) const {
+  TERN_ASSERT(out.size() >= static_cast<size_t>(kBatchHeaderBytes), "{} bytes", out.size());
+  const auto total = static_cast<int64_t>(out.size());
   int16_t attrs = static_cast<int16_t>(opts_.compression);
   if (opts_.timestamp_type == TimestampType::log_append_time) attrs |= batch_attr::kTimestampType;
   if (opts_.transactional) attrs |= batch_attr::kTransactional;
@@ -101,7 +122,6 @@ RecordResult<Bytes> RecordBatchBuilder::build() const {
       opts_.delete_horizon_ms ? *opts_.delete_horizon_ms : base_timestamp_.value_or(kNoTimestamp);
   const int32_t last_delta = count_ > 0 ? last_offset_delta_ : opts_.empty_last_offset_delta;
 
-  Bytes out(static_cast<size_t>(kBatchHeaderBytes));
   uint8_t* p = out.data();
   store_be64(p + L::kBaseOffset, static_cast<uint64_t>(opts_.base_offset.value()));
   store_be32(p + L::kBatchLength, static_cast<uint32_t>(total - L::kLogOverhead));
@@ -116,10 +136,7 @@ RecordResult<Bytes> RecordBatchBuilder::build() const {
   store_be16(p + L::kProducerEpoch, static_cast<uint16_t>(opts_.producer_epoch.value()));
   store_be32(p + L::kBaseSequence, static_cast<uint32_t>(opts_.base_sequence));
   store_be32(p + L::kRecordsCount, static_cast<uint32_t>(count_));
-  append_bytes(out, records);
-  store_be32(out.data() + L::kCrc, compute_batch_crc(out));
-  TERN_ASSERT(static_cast<int64_t>(out.size()) == total);
-  return out;
+  store_be32(p + L::kCrc, compute_batch_crc(out));
 }
 
 RecordResult<Bytes> build_batch(const BatchOptions& opts, std::span<const Record> records) {
@@ -134,7 +151,7 @@ RecordResult<Bytes> build_batch(const BatchOptions& opts, std::span<const Record
     b.add(r.timestamp, r.key ? std::optional<ByteView>(*r.key) : std::nullopt,
           r.value ? std::optional<ByteView>(*r.value) : std::nullopt, hs);
   }
-  return b.build();
+  return std::move(b).build();
 }
 
 }  // namespace tern

@@ -32,7 +32,14 @@ struct BatchOptions {
 
 class RecordBatchBuilder {
  public:
-  explicit RecordBatchBuilder(const BatchOptions& opts = {}) : opts_(opts) {}
+  // The batch is built in one buffer: header room first, records after it, so an
+  // uncompressed build() && fills the header in place instead of copying every record.
+  explicit RecordBatchBuilder(const BatchOptions& opts = {})
+      : opts_(opts), body_(static_cast<size_t>(kBatchHeaderBytes)) {}
+
+  // Room for a batch of about this many bytes (a producer knows its batch.size), so the
+  // buffer does not grow by doubling, copying what it holds each time.
+  void reserve(size_t bytes) { body_.reserve(bytes); }
 
   // Appends a record at the next offset delta (0, 1, 2, ...).
   void add(int64_t timestamp, std::optional<ByteView> key, std::optional<ByteView> value,
@@ -44,16 +51,21 @@ class RecordBatchBuilder {
 
   size_t record_count() const { return static_cast<size_t>(count_); }
   // Uncompressed size of the batch so far (an upper bound for the compressed one, nearly).
-  size_t uncompressed_bytes() const {
-    return static_cast<size_t>(kBatchHeaderBytes) + body_.size();
-  }
+  size_t uncompressed_bytes() const { return body_.size(); }
 
-  // The finished batch: CRC set, batchLength set. Errors: too_large.
-  RecordResult<Bytes> build() const;
+  // The finished batch: CRC set, batchLength set. Errors: too_large. The && form hands over
+  // the builder's buffer (no copy when uncompressed); the builder is spent after it.
+  RecordResult<Bytes> build() const&;
+  RecordResult<Bytes> build() &&;
 
  private:
   BatchOptions opts_;
-  Bytes body_;  // encoded records, uncompressed
+  // Header room (kBatchHeaderBytes, filled by build) then the encoded records, uncompressed.
+  Bytes body_;
+  ByteView records() const { return ByteView(body_).subspan(kBatchHeaderBytes); }
+  // Writes the header into out[0, kBatchHeaderBytes) for `records_bytes` of records after it,
+  // then the CRC over everything. REQUIRES: out.size() == header + records_bytes.
+  void finish_header(Bytes& out) const;
   int32_t count_ = 0;
   int32_t last_offset_delta_ = -1;
   std::optional<int64_t> base_timestamp_;  // delete horizon, or the first record's timestamp
