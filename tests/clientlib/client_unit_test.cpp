@@ -154,6 +154,27 @@ TEST(Flags, ParsesValuesBothForms) {
   EXPECT_EQ(f->all("--config"), (std::vector<std::string>{"a=b", "c=d"}));
 }
 
+TEST(Flags, ManyValuedFlagTakesEveryValueUpToTheNextFlag) {
+  // kafka-producer-perf-test's "--producer-props k=v k=v".
+  const std::vector<FlagSpec> specs = {
+      {"--props", true, "", true}, {"--topic", true, ""}, {"--list", false, ""}};
+  std::vector<std::string> args{"perf", "produce", "--props", "a=1", "b=2", "--topic", "t",
+                                "--props=c=3", "d=4", "--list"};
+  auto argv = argv_of(args);
+  auto f = parse_flags(static_cast<int>(argv.size()), argv.data(), specs);
+  ASSERT_TRUE(f.ok()) << f.error().context();
+  EXPECT_EQ(f->all("--props"), (std::vector<std::string>{"a=1", "b=2", "c=3", "d=4"}));
+  EXPECT_EQ(f->get("--topic"), "t");
+  EXPECT_TRUE(f->has("--list"));
+  EXPECT_EQ(f->positional(), (std::vector<std::string>{"produce"}));  // argv[0] skipped
+  // A one-valued flag still takes exactly one.
+  std::vector<std::string> a2{"x", "--topic", "t", "extra"};
+  auto v2 = argv_of(a2);
+  auto g = parse_flags(static_cast<int>(v2.size()), v2.data(), specs);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->positional(), (std::vector<std::string>{"extra"}));
+}
+
 TEST(Flags, ClearErrors) {
   std::vector<std::string> a1{"x", "--bogus"};
   auto v1 = argv_of(a1);

@@ -68,6 +68,32 @@ RC_GTEST_PROP(RecordBatch, RoundTrip, ()) {
   RC_ASSERT(*decoded == expected_records(o, records));
 }
 
+// build() && hands the builder's buffer over (header written in place); build() const& copies.
+// Both must give the same bytes, with or without a reserve() up front.
+RC_GTEST_PROP(RecordBatch, BuildInPlaceEqualsBuildByCopy, ()) {
+  const BatchOptions o = draw_options();
+  const std::vector<Record> records = draw_records(20);
+  RecordBatchBuilder b(o);
+  if (*rc::gen::arbitrary<bool>()) b.reserve(*rc::gen::inRange<size_t>(0, 4096));
+  std::vector<RecordHeaderView> hs;
+  for (const Record& r : records) {
+    hs.clear();
+    for (const auto& h : r.headers) {
+      hs.push_back(RecordHeaderView{h.key, h.value ? std::optional<ByteView>(*h.value)
+                                                   : std::nullopt});
+    }
+    b.add(r.timestamp, r.key ? std::optional<ByteView>(*r.key) : std::nullopt,
+          r.value ? std::optional<ByteView>(*r.value) : std::nullopt, hs);
+  }
+  RC_ASSERT(b.uncompressed_bytes() >= static_cast<size_t>(kBatchHeaderBytes));
+  auto copied = b.build();
+  RC_ASSERT(copied.ok());
+  auto moved = std::move(b).build();
+  RC_ASSERT(moved.ok());
+  RC_ASSERT(*copied == *moved);
+  RC_ASSERT(*copied == *build_batch(o, records));
+}
+
 TEST(RecordBatch, LargeAndEmptyValuesEveryCodec) {
   Rng rng(77);
   Bytes big(1 << 20);
