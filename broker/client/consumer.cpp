@@ -225,7 +225,7 @@ ClientStatus Consumer::take_records(const TopicPartition& tp, Bytes records) {
   return {};
 }
 
-ClientStatus Consumer::decode_chunk() {
+ClientStatus Consumer::decode_chunk(const RecordSink& sink) {
   TERN_ASSERT(!chunks_.empty());
   Chunk chunk = std::move(chunks_.front());
   chunks_.pop_front();
@@ -264,20 +264,16 @@ ClientStatus Consumer::decode_chunk() {
       const RecordView& r = *next.value();
       const int64_t offset = reader->offset_of(r).value();
       if (offset < pos) continue;  // a fetch starts at the batch holding our position
-      ConsumerRecord rec;
+      ConsumerRecordView rec;
       rec.topic = tp.topic;
       rec.partition = tp.partition;
       rec.offset = offset;
       rec.timestamp = reader->timestamp_of(r);
       rec.timestamp_type = batch.timestamp_type();
-      if (r.key) rec.key = to_bytes(*r.key);
-      if (r.value) rec.value = to_bytes(*r.value);
-      for (const auto& h : r.headers) {
-        rec.headers.push_back(RecordHeader{std::string(h.key),
-                                           h.value ? std::optional<Bytes>(to_bytes(*h.value))
-                                                   : std::nullopt});
-      }
-      buffered_.push_back(std::move(rec));
+      rec.key = r.key;
+      rec.value = r.value;
+      rec.headers = r.headers;
+      sink(rec);
       handed = offset + 1;
     }
     TERN_ASSERT(batch.next_offset().value() > pos);
@@ -435,8 +431,48 @@ ClientStatus Consumer::fetch_once(Deadline deadline) {
   return {};
 }
 
+ClientResult<bool> Consumer::await_chunk(Deadline deadline) {
+  while (chunks_.empty()) {
+    if (assigned_.empty()) {
+      Status st = rt_.sleep_until(deadline);
+      if (!st.ok()) return ClientError::runtime(st.error());
+      return false;
+    }
+    ClientStatus st = resolve_positions(deadline);
+    if (st.ok()) st = fetch_once(deadline);
+    if (!st.ok()) {
+      if (!st.error().retriable()) return st.error();
+      if (rt_.now() >= deadline) return false;
+      Instant wake = std::min(deadline, rt_.now() + options_.retry_backoff);
+      Status s = rt_.sleep_until(wake);
+      if (!s.ok()) return ClientError::runtime(s.error());
+      continue;
+    }
+    if (chunks_.empty() && rt_.now() >= deadline) return false;
+  }
+  return true;
+}
+
 ClientResult<std::vector<ConsumerRecord>> Consumer::poll(Duration timeout) {
   const Deadline deadline = rt_.now() + timeout;
+  // The owning form of a view: copies of key, value and headers.
+  const RecordSink to_buffered = [this](const ConsumerRecordView& v) {
+    ConsumerRecord rec;
+    rec.topic = std::string(v.topic);
+    rec.partition = v.partition;
+    rec.offset = v.offset;
+    rec.timestamp = v.timestamp;
+    rec.timestamp_type = v.timestamp_type;
+    if (v.key) rec.key = to_bytes(*v.key);
+    if (v.value) rec.value = to_bytes(*v.value);
+    rec.headers.reserve(v.headers.size());
+    for (const auto& h : v.headers) {
+      rec.headers.push_back(RecordHeader{std::string(h.key),
+                                         h.value ? std::optional<Bytes>(to_bytes(*h.value))
+                                                 : std::nullopt});
+    }
+    buffered_.push_back(std::move(rec));
+  };
   while (true) {
     if (buffered_next_ < buffered_.size()) {
       const size_t n = std::min(options_.max_poll_records, buffered_.size() - buffered_next_);
@@ -450,29 +486,51 @@ ClientResult<std::vector<ConsumerRecord>> Consumer::poll(Duration timeout) {
       }
       return out;
     }
-    if (!chunks_.empty()) {
-      ClientStatus st = decode_chunk();
-      if (!st.ok()) return st.error();
-      continue;
-    }
-    if (assigned_.empty()) {
-      Status st = rt_.sleep_until(deadline);
-      if (!st.ok()) return ClientError::runtime(st.error());
-      return std::vector<ConsumerRecord>{};
-    }
-    ClientStatus st = resolve_positions(deadline);
-    if (st.ok()) st = fetch_once(deadline);
-    if (!st.ok()) {
-      if (!st.error().retriable()) return st.error();
-      if (rt_.now() >= deadline) return std::vector<ConsumerRecord>{};
-      Instant wake = std::min(deadline, rt_.now() + options_.retry_backoff);
-      Status s = rt_.sleep_until(wake);
-      if (!s.ok()) return ClientError::runtime(s.error());
-      continue;
-    }
-    if (buffered_next_ < buffered_.size() || !chunks_.empty()) continue;
-    if (rt_.now() >= deadline) return std::vector<ConsumerRecord>{};
+    auto ready = await_chunk(deadline);
+    if (!ready.ok()) return ready.error();
+    if (!ready.value()) return std::vector<ConsumerRecord>{};
+    ClientStatus st = decode_chunk(to_buffered);
+    if (!st.ok()) return st.error();
   }
+}
+
+ClientResult<size_t> Consumer::poll_each(Duration timeout, const RecordSink& sink) {
+  const Deadline deadline = rt_.now() + timeout;
+  size_t handed = 0;
+  // Records an earlier poll() decoded come first, in order.
+  for (; buffered_next_ < buffered_.size(); ++buffered_next_, ++handed) {
+    const ConsumerRecord& r = buffered_[buffered_next_];
+    std::vector<RecordHeaderView> hs;
+    for (const auto& h : r.headers) {
+      hs.push_back(RecordHeaderView{h.key, h.value ? std::optional<ByteView>(*h.value)
+                                                   : std::nullopt});
+    }
+    ConsumerRecordView v;
+    v.topic = r.topic;
+    v.partition = r.partition;
+    v.offset = r.offset;
+    v.timestamp = r.timestamp;
+    v.timestamp_type = r.timestamp_type;
+    if (r.key) v.key = ByteView(*r.key);
+    if (r.value) v.value = ByteView(*r.value);
+    v.headers = hs;
+    sink(v);
+  }
+  buffered_.clear();
+  buffered_next_ = 0;
+  if (handed > 0) return handed;
+  const RecordSink counted = [&](const ConsumerRecordView& v) {
+    ++handed;
+    sink(v);
+  };
+  while (handed == 0) {
+    auto ready = await_chunk(deadline);
+    if (!ready.ok()) return ready.error();
+    if (!ready.value()) return size_t{0};
+    ClientStatus st = decode_chunk(counted);
+    if (!st.ok()) return st.error();
+  }
+  return handed;
 }
 
 }  // namespace tern::client

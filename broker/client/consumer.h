@@ -10,6 +10,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <span>
+#include <functional>
 #include <vector>
 
 #include "broker/client/client_error.h"
@@ -54,6 +57,21 @@ struct ConsumerRecord {
   std::vector<RecordHeader> headers;
 };
 
+// A record as a view into the consumer's fetched bytes (no copy of key, value or headers):
+// valid only inside the poll_each() callback that receives it. librdkafka's consumer hands
+// out messages pointing into its fetch buffers the same way.
+struct ConsumerRecordView {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp = -1;
+  TimestampType timestamp_type = TimestampType::create_time;
+  std::optional<ByteView> key;
+  std::optional<ByteView> value;
+  std::span<const RecordHeaderView> headers;
+};
+using RecordSink = std::function<void(const ConsumerRecordView&)>;
+
 // ListOffsets' special timestamps.
 inline constexpr int64_t kLatestTimestamp = -1;
 inline constexpr int64_t kEarliestTimestamp = -2;
@@ -84,6 +102,11 @@ class Consumer {
   // vector means none arrived in time. Errors: OFFSET_OUT_OF_RANGE with
   // auto.offset.reset=none, non-retriable fetch errors, a corrupt batch.
   ClientResult<std::vector<ConsumerRecord>> poll(Duration timeout);
+  // poll() without copies: hands each record of the next fetched chunk (all its records, not
+  // max.poll.records) to `sink` and returns how many; 0 means none arrived in time. On a
+  // corrupt batch the records before it have been handed over and the position stays at it,
+  // as with poll().
+  ClientResult<size_t> poll_each(Duration timeout, const RecordSink& sink);
 
   Cluster& cluster() { return cluster_; }
 
@@ -105,8 +128,11 @@ class Consumer {
   // the whole batches in them. Cheap: batch headers only; decode_chunk does the rest later,
   // so the next fetch can go out before the records are parsed.
   ClientStatus take_records(const TopicPartition& tp, Bytes records);
-  // Checks CRCs and turns the oldest queued chunk into buffered_ records.
-  ClientStatus decode_chunk();
+  // Checks CRCs and hands the oldest queued chunk's records to `sink` (poll() puts them in
+  // buffered_).
+  ClientStatus decode_chunk(const RecordSink& sink);
+  // Fetches until a chunk is queued (true) or the deadline passes (false).
+  ClientResult<bool> await_chunk(Deadline deadline);
 
   Runtime& rt_;
   Cluster cluster_;

@@ -24,11 +24,16 @@ bool PartitionQueue::append(const Append& record, Promise<Delivery> promise, Ins
        batches_.back()->builder.uncompressed_bytes() + add > batch_bytes)) {
     started_behind = !batches_.empty();
     batches_.push_back(std::make_unique<ProducerBatch>(options, now));
-    // batch.size up front, as Kafka's producer takes a batch.size buffer from its pool: a
-    // batch growing by doubling copied itself ~once more (seen in `tern perf` profiles).
-    // (Never more than a request may carry.)
-    const auto cap = static_cast<size_t>(std::max<int64_t>(options.batch_bytes_max, 0));
-    batches_.back()->builder.reserve(std::min(std::max(batch_bytes, add + kBatchHeaderBytes), cap));
+    // A batch started behind a full one will likely fill too (the partition is backed up):
+    // give it batch.size up front, as Kafka's producer takes a batch.size buffer from its
+    // pool, so it does not grow by doubling and copying itself. A first batch gets what it
+    // needs: with linger.ms=0 most batches hold a few records, and a 1 MB reservation for
+    // each would be an mmap and munmap per batch.
+    if (started_behind) {
+      const auto cap = static_cast<size_t>(std::max<int64_t>(options.batch_bytes_max, 0));
+      const size_t want = std::max(batch_bytes, add + kBatchHeaderBytes);
+      batches_.back()->builder.reserve(std::min(want, cap));
+    }
   }
   ProducerBatch& b = *batches_.back();
   b.builder.add(record.timestamp, record.key, record.value, record.headers);

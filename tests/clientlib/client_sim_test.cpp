@@ -165,6 +165,52 @@ TEST(ClientSim, KeyedProduceAcksAllConsumeBack) {
         EXPECT_EQ(as_chars(*recs[i].headers[0].value), std::to_string(index));
       }
     }
+
+    // poll_each hands the same records as views: one poll() first (its leftover decoded
+    // records must come out of poll_each first, in order), then views only.
+    ConsumerOptions co2 = co;
+    co2.max_poll_records = 7;
+    Consumer viewer(rt, SimCluster::options(), co2);
+    ASSERT_TRUE(viewer.assign_topic("keyed", rt.now() + Duration::seconds(10)).ok());
+    std::map<int32_t, std::vector<ConsumerRecord>> seen;
+    size_t seen_total = 0;
+    for (int round = 0; round < 100 && seen_total == 0; ++round) {
+      auto first = viewer.poll(Duration::millis(500));
+      ASSERT_TRUE(first.ok()) << first.error().message();
+      for (auto& r : first.value()) {
+        seen[r.partition].push_back(std::move(r));
+        ++seen_total;
+      }
+    }
+    for (int round = 0; round < 100 && seen_total < kRecords; ++round) {
+      auto n = viewer.poll_each(Duration::millis(500), [&](const ConsumerRecordView& v) {
+        ConsumerRecord r;
+        r.topic = std::string(v.topic);
+        r.partition = v.partition;
+        r.offset = v.offset;
+        r.timestamp = v.timestamp;
+        if (v.key) r.key = to_bytes(*v.key);
+        if (v.value) r.value = to_bytes(*v.value);
+        for (const auto& h : v.headers)
+          r.headers.push_back({std::string(h.key), to_bytes(h.value.value())});
+        seen[r.partition].push_back(std::move(r));
+        ++seen_total;
+      });
+      ASSERT_TRUE(n.ok()) << n.error().message();
+    }
+    ASSERT_EQ(seen_total, static_cast<size_t>(kRecords));
+    for (const auto& [p, recs] : got) {
+      const auto& mine = seen[p];
+      ASSERT_EQ(mine.size(), recs.size()) << "partition " << p;
+      for (size_t i = 0; i < recs.size(); ++i) {
+        EXPECT_EQ(mine[i].topic, "keyed");
+        EXPECT_EQ(mine[i].offset, recs[i].offset);
+        EXPECT_EQ(mine[i].timestamp, recs[i].timestamp);
+        EXPECT_EQ(mine[i].key, recs[i].key);
+        EXPECT_EQ(mine[i].value, recs[i].value);
+        EXPECT_EQ(mine[i].headers, recs[i].headers);
+      }
+    }
   });
 }
 
@@ -369,7 +415,7 @@ Bytes batch_at(int64_t base, int n) {
 // A batch whose CRC does not match (one record byte flipped) is an error from poll(); the
 // records before it are still handed over, and the position stays at the bad batch, so the
 // next fetch asks for it again: nothing is skipped and nothing is returned twice.
-TEST(ClientSim, CorruptBatchIsAnErrorAndIsFetchedAgain) {
+void corrupt_batch_is_an_error_and_is_fetched_again(bool each) {
   sim::World world(sim::World::Options{.seed = 3, .trace = {}});
   int fetches_at_3 = 0;
   const uint32_t broker = world.add_node("broker", [&](Runtime& rt) {
@@ -396,13 +442,24 @@ TEST(ClientSim, CorruptBatchIsAnErrorAndIsFetchedAgain) {
     std::vector<int64_t> offsets;
     int errors = 0;
     for (int round = 0; round < 20 && offsets.size() < 6; ++round) {
-      auto recs = consumer.poll(Duration::millis(500));
-      if (!recs.ok()) {
-        EXPECT_TRUE(recs.error() == protocol::ErrorCode::corrupt_message) << recs.error().message();
-        ++errors;
-        continue;
+      ClientStatus st;
+      if (each) {
+        auto n = consumer.poll_each(Duration::millis(500), [&](const ConsumerRecordView& v) {
+          offsets.push_back(v.offset);
+        });
+        if (!n.ok()) st = n.error();
+      } else {
+        auto recs = consumer.poll(Duration::millis(500));
+        if (recs.ok()) {
+          for (const auto& r : recs.value()) offsets.push_back(r.offset);
+        } else {
+          st = recs.error();
+        }
       }
-      for (const auto& r : recs.value()) offsets.push_back(r.offset);
+      if (!st.ok()) {
+        EXPECT_TRUE(st.error() == protocol::ErrorCode::corrupt_message) << st.error().message();
+        ++errors;
+      }
     }
     EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
     EXPECT_EQ(errors, 2);  // once inside the first fetch, once when it was fetched alone
@@ -410,6 +467,14 @@ TEST(ClientSim, CorruptBatchIsAnErrorAndIsFetchedAgain) {
   });
   world.start_node(client);
   ASSERT_TRUE(world.run_until([&] { return done; }, world.now() + Duration::seconds(60)));
+}
+
+TEST(ClientSim, CorruptBatchIsAnErrorAndIsFetchedAgain) {
+  corrupt_batch_is_an_error_and_is_fetched_again(false);
+}
+
+TEST(ClientSim, CorruptBatchIsAnErrorAndIsFetchedAgainWithViews) {
+  corrupt_batch_is_an_error_and_is_fetched_again(true);
 }
 
 }  // namespace
