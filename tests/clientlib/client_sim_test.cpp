@@ -409,7 +409,7 @@ Bytes batch_at(int64_t base, int n) {
     const std::string v = fmt::format("v{}", base + i);
     b.add(1000, std::nullopt, as_bytes(v));
   }
-  return b.build().value();
+  return std::move(b).build().value();
 }
 
 // A batch whose CRC does not match (one record byte flipped) is an error from poll(); the
@@ -427,7 +427,7 @@ void corrupt_batch_is_an_error_and_is_fetched_again(bool each) {
         return good;
       }
       Bytes both = batch_at(0, 3);
-      Bytes bad = good;
+      Bytes bad = batch_at(3, 3);
       bad.back() ^= 0x40;
       both.insert(both.end(), bad.begin(), bad.end());
       return both;

@@ -139,18 +139,20 @@ void RecordBatchBuilder::finish_header(Bytes& out) const {
   store_be32(p + L::kCrc, compute_batch_crc(out));
 }
 
+void RecordBatchBuilder::add(const Record& r) {
+  std::vector<RecordHeaderView> hs;
+  hs.reserve(r.headers.size());
+  for (const auto& h : r.headers) {
+    hs.push_back(RecordHeaderView{h.key, h.value ? std::optional<ByteView>(*h.value)
+                                                 : std::nullopt});
+  }
+  add(r.timestamp, r.key ? std::optional<ByteView>(*r.key) : std::nullopt,
+      r.value ? std::optional<ByteView>(*r.value) : std::nullopt, hs);
+}
+
 RecordResult<Bytes> build_batch(const BatchOptions& opts, std::span<const Record> records) {
   RecordBatchBuilder b(opts);
-  std::vector<RecordHeaderView> hs;
-  for (const Record& r : records) {
-    hs.clear();
-    for (const auto& h : r.headers) {
-      hs.push_back(RecordHeaderView{h.key, h.value ? std::optional<ByteView>(*h.value)
-                                                   : std::nullopt});
-    }
-    b.add(r.timestamp, r.key ? std::optional<ByteView>(*r.key) : std::nullopt,
-          r.value ? std::optional<ByteView>(*r.value) : std::nullopt, hs);
-  }
+  for (const Record& r : records) b.add(r);
   return std::move(b).build();
 }
 

@@ -44,6 +44,8 @@ class RecordBatchBuilder {
   // Appends a record at the next offset delta (0, 1, 2, ...).
   void add(int64_t timestamp, std::optional<ByteView> key, std::optional<ByteView> value,
            std::span<const RecordHeaderView> headers = {});
+  // Appends an owned record (its offset field is ignored): for tests and tools.
+  void add(const Record& r);
   // Appends with an explicit offset delta (compaction leaves gaps).
   // REQUIRES: offset_delta greater than the previous record's.
   void add_at(int32_t offset_delta, int64_t timestamp, std::optional<ByteView> key,

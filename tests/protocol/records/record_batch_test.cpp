@@ -75,16 +75,7 @@ RC_GTEST_PROP(RecordBatch, BuildInPlaceEqualsBuildByCopy, ()) {
   const std::vector<Record> records = draw_records(20);
   RecordBatchBuilder b(o);
   if (*rc::gen::arbitrary<bool>()) b.reserve(*rc::gen::inRange<size_t>(0, 4096));
-  std::vector<RecordHeaderView> hs;
-  for (const Record& r : records) {
-    hs.clear();
-    for (const auto& h : r.headers) {
-      hs.push_back(RecordHeaderView{h.key, h.value ? std::optional<ByteView>(*h.value)
-                                                   : std::nullopt});
-    }
-    b.add(r.timestamp, r.key ? std::optional<ByteView>(*r.key) : std::nullopt,
-          r.value ? std::optional<ByteView>(*r.value) : std::nullopt, hs);
-  }
+  for (const Record& r : records) b.add(r);
   RC_ASSERT(b.uncompressed_bytes() >= static_cast<size_t>(kBatchHeaderBytes));
   auto copied = b.build();
   RC_ASSERT(copied.ok());
