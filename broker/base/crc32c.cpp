@@ -178,4 +178,42 @@ uint32_t crc32c_extend(uint32_t crc, ByteView data) {
 
 uint32_t crc32c(ByteView data) { return crc32c_extend(0, data); }
 
+namespace {
+
+// Polynomials mod P in the reflected bit order of the CRC: bit 31 is x^0, bit 0 is x^31.
+constexpr uint32_t kPolyReflected = 0x82F63B78;
+constexpr uint32_t kOne = 0x80000000;  // x^0
+
+// a * b mod P. Walks a from x^0 upward; b is multiplied by x each step.
+constexpr uint32_t mul_mod(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t bit = kOne; bit != 0; bit >>= 1) {
+    if (a & bit) product ^= b;
+    b = (b & 1) ? (b >> 1) ^ kPolyReflected : b >> 1;
+  }
+  return product;
+}
+
+// kPow2[k] = x^(2^k) mod P: x^1, then squares. 67 = 3 + 64: a 64-bit byte count in bits.
+constexpr std::array<uint32_t, 67> make_pow2() {
+  std::array<uint32_t, 67> t{};
+  t[0] = kOne >> 1;  // x^1
+  for (size_t k = 1; k < t.size(); ++k) t[k] = mul_mod(t[k - 1], t[k - 1]);
+  return t;
+}
+constexpr std::array<uint32_t, 67> kPow2 = make_pow2();
+
+}  // namespace
+
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
+  // Appending len_b bytes multiplies a's register by x^(8 len_b) mod P; the pre- and
+  // post-inversion of the standard CRC cancel out in the xor (CRCs are affine in the data).
+  uint32_t shift = kOne;
+  uint64_t bits = len_b;
+  for (size_t k = 3; bits != 0; bits >>= 1, ++k) {
+    if (bits & 1) shift = mul_mod(kPow2[k], shift);
+  }
+  return mul_mod(shift, crc_a) ^ crc_b;
+}
+
 }  // namespace tern

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/base/crc32c.h"
 #include "broker/base/varint.h"
 
 namespace tern {
@@ -58,6 +59,7 @@ void RecordBatchBuilder::add_at(int32_t offset_delta, int64_t timestamp,
   }
   TERN_ASSERT(body <= static_cast<size_t>(INT32_MAX), "record of {} bytes", body);
 
+  const size_t record_start = body_.size();
   put_varint_to(body_, static_cast<int64_t>(body));
   const size_t body_start = body_.size();
   body_.push_back(0);  // record attributes: unused, always 0
@@ -72,6 +74,7 @@ void RecordBatchBuilder::add_at(int32_t offset_delta, int64_t timestamp,
   }
   TERN_ASSERT(body_.size() - body_start == body, "record body {} != computed {}",
               body_.size() - body_start, body);
+  records_crc_ = crc32c_extend(records_crc_, ByteView(body_).subspan(record_start));
 
   ++count_;
   last_offset_delta_ = offset_delta;
@@ -80,8 +83,10 @@ void RecordBatchBuilder::add_at(int32_t offset_delta, int64_t timestamp,
 
 RecordResult<Bytes> RecordBatchBuilder::build() const& {
   Bytes out;
+  std::optional<uint32_t> records_crc;
   if (opts_.compression == Compression::none) {
     out = body_;
+    records_crc = records_crc_;
   } else {
     auto c = compress(opts_.compression, records());
     if (!c.ok()) return c.error();
@@ -93,7 +98,7 @@ RecordResult<Bytes> RecordBatchBuilder::build() const& {
     return RecordError{RecordErrc::too_large, fmt::format("batch of {} bytes > max {}",
                                                           out.size(), opts_.batch_bytes_max)};
   }
-  finish_header(out);
+  finish_header(out, records_crc);
   return out;
 }
 
@@ -105,11 +110,11 @@ RecordResult<Bytes> RecordBatchBuilder::build() && {
   }
   Bytes out = std::move(body_);
   body_.assign(static_cast<size_t>(kBatchHeaderBytes), 0);
-  finish_header(out);
+  finish_header(out, records_crc_);
   return out;
 }
 
-void RecordBatchBuilder::finish_header(Bytes& out) const {
+void RecordBatchBuilder::finish_header(Bytes& out, std::optional<uint32_t> records_crc) const {
   TERN_ASSERT(out.size() >= static_cast<size_t>(kBatchHeaderBytes), "{} bytes", out.size());
   const auto total = static_cast<int64_t>(out.size());
   int16_t attrs = static_cast<int16_t>(opts_.compression);
@@ -136,7 +141,15 @@ void RecordBatchBuilder::finish_header(Bytes& out) const {
   store_be16(p + L::kProducerEpoch, static_cast<uint16_t>(opts_.producer_epoch.value()));
   store_be32(p + L::kBaseSequence, static_cast<uint32_t>(opts_.base_sequence));
   store_be32(p + L::kRecordsCount, static_cast<uint32_t>(count_));
-  store_be32(p + L::kCrc, compute_batch_crc(out));
+  // Small batches are cheaper to checksum whole than to combine.
+  const size_t records_bytes = out.size() - static_cast<size_t>(kBatchHeaderBytes);
+  if (records_crc && records_bytes >= 4096) {
+    const ByteView head = ByteView(out).subspan(
+        L::kCrcCoverageStart, static_cast<size_t>(kBatchHeaderBytes) - L::kCrcCoverageStart);
+    store_be32(p + L::kCrc, crc32c_combine(crc32c(head), *records_crc, records_bytes));
+  } else {
+    store_be32(p + L::kCrc, compute_batch_crc(out));
+  }
 }
 
 void RecordBatchBuilder::add(const Record& r) {

@@ -67,7 +67,12 @@ class RecordBatchBuilder {
   ByteView records() const { return ByteView(body_).subspan(kBatchHeaderBytes); }
   // Writes the header into out[0, kBatchHeaderBytes) for `records_bytes` of records after it,
   // then the CRC over everything. REQUIRES: out.size() == header + records_bytes.
-  void finish_header(Bytes& out) const;
+  // `records_crc`: the CRC of out's records if they are body_'s (uncompressed), else nullopt.
+  void finish_header(Bytes& out, std::optional<uint32_t> records_crc) const;
+  // CRC-32C of the records appended so far, extended as each is written (while its bytes are
+  // in cache): build() then checksums only the header and combines. A 1 MB batch checksummed
+  // at build time was read back from memory (16% of `tern perf produce`).
+  uint32_t records_crc_ = 0;
   int32_t count_ = 0;
   int32_t last_offset_delta_ = -1;
   std::optional<int64_t> base_timestamp_;  // delete horizon, or the first record's timestamp

@@ -97,6 +97,30 @@ RC_GTEST_PROP(Crc32c, InterleavedHardwareEqualsSoftwareAcrossStrides, ()) {
   RC_ASSERT(crc32c_extend_hw(start, data) == crc32c_extend_sw(start, data));
 }
 
+// combine(crc(a), crc(b), |b|) == crc(a ++ b): for any split of any bytes, empty sides too.
+RC_GTEST_PROP(Crc32c, CombineEqualsChecksumOfConcatenation,
+              (const std::vector<uint8_t>& a, const std::vector<uint8_t>& b)) {
+  std::vector<uint8_t> ab = a;
+  ab.insert(ab.end(), b.begin(), b.end());
+  RC_ASSERT(crc32c_combine(crc32c(a), crc32c(b), b.size()) == crc32c(ab));
+}
+
+TEST(Crc32c, CombineOverMegabytesAndZeroLength) {
+  std::vector<uint8_t> data(3 << 20);
+  uint32_t x = 777;
+  for (auto& v : data) {
+    x = x * 1103515245u + 12345u;
+    v = static_cast<uint8_t>(x >> 16);
+  }
+  for (size_t cut : {size_t{0}, size_t{40}, size_t{1} << 20, data.size() - 1, data.size()}) {
+    const ByteView all(data);
+    EXPECT_EQ(crc32c_combine(crc32c(all.first(cut)), crc32c(all.subspan(cut)), data.size() - cut),
+              crc32c(all))
+        << "cut at " << cut;
+  }
+  EXPECT_EQ(crc32c_combine(0xE3069283, crc32c({}), 0), 0xE3069283u);
+}
+
 TEST(Crc32c, LargeBufferHwEqualsSw) {
   std::vector<uint8_t> data(1 << 20);
   uint32_t x = 12345;

@@ -85,6 +85,31 @@ RC_GTEST_PROP(RecordBatch, BuildInPlaceEqualsBuildByCopy, ()) {
   RC_ASSERT(*copied == *build_batch(o, records));
 }
 
+// Batches of 4 KiB of records and more get their CRC by combining the records' running CRC
+// with the header's (see finish_header): it must equal the CRC over the whole batch.
+RC_GTEST_PROP(RecordBatch, BigBatchCrcEqualsWholeBatchCrc, ()) {
+  BatchOptions o = draw_options();
+  o.compression = Compression::none;
+  const int n = *rc::gen::inRange(1, 40);
+  RecordBatchBuilder b(o);
+  for (int i = 0; i < n; ++i) {
+    const auto size = static_cast<size_t>(*rc::gen::inRange(0, 3000));
+    Bytes value(size);
+    for (size_t j = 0; j < size; ++j) value[j] = static_cast<uint8_t>(i * 31 + j * 7);
+    const RecordHeaderView h[] = {{"k", as_bytes("v")}};
+    b.add(1000 + i, std::nullopt, ByteView(value), h);
+  }
+  auto copied = b.build();
+  RC_ASSERT(copied.ok());
+  auto moved = std::move(b).build();
+  RC_ASSERT(moved.ok());
+  RC_ASSERT(*copied == *moved);
+  RC_ASSERT(load_be32(moved->data() + batch_layout::kCrc) == compute_batch_crc(*moved));
+  auto h = parse_batch_header(*moved);
+  RC_ASSERT(h.ok());
+  RC_ASSERT(verify_crc(*h).ok());
+}
+
 TEST(RecordBatch, LargeAndEmptyValuesEveryCodec) {
   Rng rng(77);
   Bytes big(1 << 20);
