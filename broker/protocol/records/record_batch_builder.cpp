@@ -103,14 +103,17 @@ RecordResult<Bytes> RecordBatchBuilder::build() const& {
 }
 
 RecordResult<Bytes> RecordBatchBuilder::build() && {
-  if (opts_.compression != Compression::none) return std::as_const(*this).build();
-  if (static_cast<int64_t>(body_.size()) > opts_.batch_bytes_max) {
-    return RecordError{RecordErrc::too_large, fmt::format("batch of {} bytes > max {}",
-                                                          body_.size(), opts_.batch_bytes_max)};
-  }
-  Bytes out = std::move(body_);
-  body_.assign(static_cast<size_t>(kBatchHeaderBytes), 0);
-  finish_header(out, records_crc_);
+  RecordResult<Bytes> out = [&]() -> RecordResult<Bytes> {
+    if (opts_.compression != Compression::none) return std::as_const(*this).build();
+    if (static_cast<int64_t>(body_.size()) > opts_.batch_bytes_max) {
+      return RecordError{RecordErrc::too_large, fmt::format("batch of {} bytes > max {}",
+                                                            body_.size(), opts_.batch_bytes_max)};
+    }
+    Bytes batch = std::move(body_);
+    finish_header(batch, records_crc_);
+    return batch;
+  }();
+  *this = RecordBatchBuilder(opts_);  // empty again: nothing of the handed-over batch remains
   return out;
 }
 

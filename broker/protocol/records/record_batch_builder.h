@@ -56,7 +56,8 @@ class RecordBatchBuilder {
   size_t uncompressed_bytes() const { return body_.size(); }
 
   // The finished batch: CRC set, batchLength set. Errors: too_large. The && form hands over
-  // the builder's buffer (no copy when uncompressed); the builder is spent after it.
+  // the builder's buffer (no copy when uncompressed) and leaves the builder empty, also on
+  // an error.
   RecordResult<Bytes> build() const&;
   RecordResult<Bytes> build() &&;
 

@@ -105,13 +105,18 @@ RC_GTEST_PROP(Crc32c, CombineEqualsChecksumOfConcatenation,
   RC_ASSERT(crc32c_combine(crc32c(a), crc32c(b), b.size()) == crc32c(ab));
 }
 
-TEST(Crc32c, CombineOverMegabytesAndZeroLength) {
-  std::vector<uint8_t> data(3 << 20);
-  uint32_t x = 777;
+// n bytes from a linear congruential generator: big inputs without RapidCheck's cost.
+std::vector<uint8_t> lcg_bytes(size_t n, uint32_t seed) {
+  std::vector<uint8_t> data(n);
   for (auto& v : data) {
-    x = x * 1103515245u + 12345u;
-    v = static_cast<uint8_t>(x >> 16);
+    seed = seed * 1103515245u + 12345u;
+    v = static_cast<uint8_t>(seed >> 16);
   }
+  return data;
+}
+
+TEST(Crc32c, CombineOverMegabytesAndZeroLength) {
+  const std::vector<uint8_t> data = lcg_bytes(3 << 20, 777);
   for (size_t cut : {size_t{0}, size_t{40}, size_t{1} << 20, data.size() - 1, data.size()}) {
     const ByteView all(data);
     EXPECT_EQ(crc32c_combine(crc32c(all.first(cut)), crc32c(all.subspan(cut)), data.size() - cut),
@@ -122,12 +127,7 @@ TEST(Crc32c, CombineOverMegabytesAndZeroLength) {
 }
 
 TEST(Crc32c, LargeBufferHwEqualsSw) {
-  std::vector<uint8_t> data(1 << 20);
-  uint32_t x = 12345;
-  for (auto& b : data) {
-    x = x * 1103515245u + 12345u;
-    b = static_cast<uint8_t>(x >> 16);
-  }
+  const std::vector<uint8_t> data = lcg_bytes(1 << 20, 12345);
   const uint32_t sw = crc32c_extend_sw(0, data);
   if (crc32c_hw_available()) {
     EXPECT_EQ(crc32c_extend_hw(0, data), sw);

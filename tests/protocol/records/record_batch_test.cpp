@@ -83,6 +83,13 @@ RC_GTEST_PROP(RecordBatch, BuildInPlaceEqualsBuildByCopy, ()) {
   RC_ASSERT(moved.ok());
   RC_ASSERT(*copied == *moved);
   RC_ASSERT(*copied == *build_batch(o, records));
+  // Empty again after handing its buffer over: the same records give the same batch.
+  RC_ASSERT(b.record_count() == 0u);
+  RC_ASSERT(b.uncompressed_bytes() == static_cast<size_t>(kBatchHeaderBytes));
+  for (const Record& r : records) b.add(r);
+  auto again = std::move(b).build();
+  RC_ASSERT(again.ok());
+  RC_ASSERT(*again == *moved);
 }
 
 // Batches of 4 KiB of records and more get their CRC by combining the records' running CRC
