@@ -105,7 +105,8 @@ class Consumer {
   // poll() without copies: hands each record of the next fetched chunk (all its records, not
   // max.poll.records) to `sink` and returns how many; 0 means none arrived in time. On a
   // corrupt batch the records before it have been handed over and the position stays at it,
-  // as with poll().
+  // as with poll(). The sink must not call back into this consumer (seek, assign, poll): it
+  // runs in the middle of the chunk's decode.
   ClientResult<size_t> poll_each(Duration timeout, const RecordSink& sink);
 
   Cluster& cluster() { return cluster_; }
