@@ -99,18 +99,21 @@ int run_perf_produce(Runtime& rt, const Flags& flags, std::vector<Address> boots
   // record was 7% of this process; 16 records take ~10 us, far below the latencies measured)
   // and before each record of a throttled one.
   Instant at = start;
+  // Like kafka-producer-perf-test: one payload, sent again and again (send() copies it).
+  client::ProducerRecordView rec;
+  rec.topic = topic;
+  rec.value = ByteView(payload);
   for (int64_t i = 0; i < num && !g_interrupted; ++i) {
     if (throughput > 0) {
       const Instant due = start + Duration::nanos(i * 1'000'000'000 / throughput);
-      if (rt.now() < due) (void)rt.sleep_until(due);
       at = rt.now();
+      if (at < due) {
+        (void)rt.sleep_until(due);
+        at = rt.now();
+      }
     } else if (i % 16 == 0) {
       at = rt.now();
     }
-    // Like kafka-producer-perf-test: one payload, sent again and again (send() copies it).
-    client::ProducerRecordView rec;
-    rec.topic = topic;
-    rec.value = ByteView(payload);
     auto f = producer.send(rec);
     if (!f.ok()) {
       sent.close();

@@ -182,9 +182,7 @@ ClientResult<Future<Result<FramePtr>>> Connection::send_frame(
   header.encode(w, protocol::request_header_version(api_key, version));
   body(w);
   const std::vector<protocol::Splice> splices = w.take_splices();
-  size_t spliced = 0;
-  for (const auto& sp : splices) spliced += sp.data.size();
-  w.patch_int32(0, static_cast<int32_t>(w.size() + spliced - 4));
+  w.patch_int32(0, static_cast<int32_t>(w.size() + protocol::spliced_bytes(splices) - 4));
 
   Future<Result<FramePtr>> future;
   if (expect_response) {
@@ -195,14 +193,10 @@ ClientResult<Future<Result<FramePtr>>> Connection::send_frame(
   const Bytes frame = w.take();
   const Deadline write_by = rt_.now() + options_.request_timeout;
   Status st;
-  size_t done = 0;
-  for (const auto& sp : splices) {
-    if (st.ok() && sp.at > done)
-      st = s.stream->write_all(ByteView(frame).subspan(done, sp.at - done), write_by);
-    if (st.ok()) st = s.stream->write_all(sp.data, write_by);
-    done = sp.at;
-  }
-  if (st.ok()) st = s.stream->write_all(ByteView(frame).subspan(done), write_by);
+  protocol::write_spliced(frame, splices, [&](std::span<const uint8_t> piece) {
+    st = s.stream->write_all(piece, write_by);
+    return st.ok();
+  });
   if (!st.ok()) {
     s.shut(st.code(), fmt::format("write to {}: {}", address_.to_string(),
                                   st.error().message()));

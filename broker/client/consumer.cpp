@@ -234,7 +234,7 @@ ClientStatus Consumer::decode_chunk(const RecordSink& sink) {
   so.crc = options_.check_crcs ? CrcCheck::verify : CrcCheck::skip;
   BatchSplit split = split_batches(chunk.records, so);
   int64_t pos = chunk.from;
-  int64_t handed = pos;  // past the last record put in buffered_
+  int64_t handed = pos;  // past the last record handed to the sink
   // On corruption the position goes back to the first record not handed over, so the next
   // poll fetches it again (as Kafka's consumer stays at a corrupt record): the error is
   // reported, never skipped over.
@@ -463,14 +463,9 @@ ClientResult<std::vector<ConsumerRecord>> Consumer::poll(Duration timeout) {
     rec.offset = v.offset;
     rec.timestamp = v.timestamp;
     rec.timestamp_type = v.timestamp_type;
-    if (v.key) rec.key = to_bytes(*v.key);
-    if (v.value) rec.value = to_bytes(*v.value);
-    rec.headers.reserve(v.headers.size());
-    for (const auto& h : v.headers) {
-      rec.headers.push_back(RecordHeader{std::string(h.key),
-                                         h.value ? std::optional<Bytes>(to_bytes(*h.value))
-                                                 : std::nullopt});
-    }
+    rec.key = owned(v.key);
+    rec.value = owned(v.value);
+    rec.headers = owned(v.headers);
     buffered_.push_back(std::move(rec));
   };
   while (true) {
@@ -500,19 +495,15 @@ ClientResult<size_t> Consumer::poll_each(Duration timeout, const RecordSink& sin
   // Records an earlier poll() decoded come first, in order.
   for (; buffered_next_ < buffered_.size(); ++buffered_next_, ++handed) {
     const ConsumerRecord& r = buffered_[buffered_next_];
-    std::vector<RecordHeaderView> hs;
-    for (const auto& h : r.headers) {
-      hs.push_back(RecordHeaderView{h.key, h.value ? std::optional<ByteView>(*h.value)
-                                                   : std::nullopt});
-    }
+    const std::vector<RecordHeaderView> hs = views_of(r.headers);
     ConsumerRecordView v;
     v.topic = r.topic;
     v.partition = r.partition;
     v.offset = r.offset;
     v.timestamp = r.timestamp;
     v.timestamp_type = r.timestamp_type;
-    if (r.key) v.key = ByteView(*r.key);
-    if (r.value) v.value = ByteView(*r.value);
+    v.key = view_of(r.key);
+    v.value = view_of(r.value);
     v.headers = hs;
     sink(v);
   }

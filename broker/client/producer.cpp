@@ -195,15 +195,20 @@ void settle(Core& core, const std::string& topic, int32_t partition, ProducerBat
   }
 }
 
-void send_batch(Core& core, const std::string& topic, int32_t partition, ProducerBatch& batch) {
+// The batch's request bytes, or nullopt after failing its records (a batch too large).
+std::optional<Bytes> build_or_fail(Core& core, const std::string& topic, int32_t partition,
+                                   ProducerBatch& batch) {
   auto bytes = std::move(batch.builder).build();
-  if (!bytes.ok()) {
-    finish(core, batch, topic, partition,
-           ClientError::runtime(Errc::invalid_argument, bytes.error().message()));
-    return;
-  }
-  settle(core, topic, partition, batch, bytes.value(),
-         produce_once(core, topic, partition, bytes.value()));
+  if (bytes.ok()) return std::move(bytes.value());
+  finish(core, batch, topic, partition,
+         ClientError::runtime(Errc::invalid_argument, bytes.error().message()));
+  return std::nullopt;
+}
+
+void send_batch(Core& core, const std::string& topic, int32_t partition, ProducerBatch& batch) {
+  std::optional<Bytes> bytes = build_or_fail(core, topic, partition, batch);
+  if (!bytes) return;
+  settle(core, topic, partition, batch, *bytes, produce_once(core, topic, partition, *bytes));
 }
 
 // Takes each pipelined request's answer in send order (Kafka answers a connection's requests
@@ -223,22 +228,24 @@ void run_acker(const std::shared_ptr<Core>& core_ptr, const std::string& topic,
     ClientResult<Written> first =
         item.pending.ok() ? produce_answer(item.pending->get(item.answer_by), topic, partition)
                           : ClientResult<Written>(item.pending.error());
+    auto open_window = [&] {
+      --part.unanswered;
+      TERN_ASSERT(part.unanswered >= 0);
+      core.changed.notify_all();
+    };
     if (first.ok()) {
       // Written: open the window first and let the sender put the next batch on the wire,
       // then complete this batch's records (a thousand promises and their waiters). Settling
       // first kept the link idle for that long after every answer (seen in a syscall trace
       // of `tern perf produce`: 0.5 ms between the answers and the next request).
-      --part.unanswered;
-      TERN_ASSERT(part.unanswered >= 0);
-      core.changed.notify_all();
+      open_window();
       core.rt.yield();
       finish(core, *item.batch, topic, partition, first);
-      continue;
+    } else {
+      // Retries go out one at a time and hold their slot until settled.
+      settle(core, topic, partition, *item.batch, item.bytes, std::move(first));
+      open_window();
     }
-    settle(core, topic, partition, *item.batch, item.bytes, std::move(first));
-    --part.unanswered;
-    TERN_ASSERT(part.unanswered >= 0);
-    core.changed.notify_all();
   }
   part.acker_running = false;
 }
@@ -248,16 +255,12 @@ void send_pipelined(const std::shared_ptr<Core>& core_ptr, const std::string& to
                     int32_t partition, std::unique_ptr<ProducerBatch> batch) {
   Core& core = *core_ptr;
   Core::Part& part = core.parts[{topic, partition}];
-  auto bytes = std::move(batch->builder).build();
-  if (!bytes.ok()) {
-    finish(core, *batch, topic, partition,
-           ClientError::runtime(Errc::invalid_argument, bytes.error().message()));
-    return;
-  }
+  std::optional<Bytes> bytes = build_or_fail(core, topic, partition, *batch);
+  if (!bytes) return;
   ProducerInFlight item;
   item.answer_by = core.rt.now() + core.opts.request_timeout;
-  item.pending = produce_send(core, topic, partition, bytes.value());
-  item.bytes = std::move(bytes.value());
+  item.pending = produce_send(core, topic, partition, *bytes);
+  item.bytes = std::move(*bytes);
   item.batch = std::move(batch);
   part.in_flight.push_back(std::move(item));
   ++part.unanswered;
@@ -330,16 +333,11 @@ Producer::~Producer() {
 Cluster& Producer::cluster() { return core_->cluster; }
 
 ClientResult<DeliveryFuture> Producer::send(ProducerRecord record) {
-  std::vector<RecordHeaderView> headers;
-  headers.reserve(record.headers.size());
-  for (const auto& h : record.headers) {
-    headers.push_back(RecordHeaderView{h.key, h.value ? std::optional<ByteView>(*h.value)
-                                                      : std::nullopt});
-  }
+  const std::vector<RecordHeaderView> headers = views_of(record.headers);
   ProducerRecordView view;
   view.topic = record.topic;
-  if (record.key) view.key = ByteView(*record.key);
-  if (record.value) view.value = ByteView(*record.value);
+  view.key = view_of(record.key);
+  view.value = view_of(record.value);
   view.headers = headers;
   view.partition = record.partition;
   view.timestamp = record.timestamp;

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/runtime/assert.h"
 #include "sim/runtime/result.h"
 
 namespace tern::protocol {
@@ -99,6 +100,28 @@ struct Splice {
   size_t at = 0;
   std::span<const uint8_t> data;
 };
+
+// The bytes the splices add to a written buffer.
+inline size_t spliced_bytes(std::span<const Splice> splices) {
+  size_t n = 0;
+  for (const Splice& s : splices) n += s.data.size();
+  return n;
+}
+
+// Hands `write` the pieces of `bytes` with the splices in their places, in order, skipping
+// empty ones; stops at the first piece `write` refuses (returns false) and returns false.
+template <class Write>
+bool write_spliced(std::span<const uint8_t> bytes, std::span<const Splice> splices,
+                   Write&& write) {
+  size_t done = 0;
+  for (const Splice& s : splices) {
+    TERN_ASSERT(s.at >= done && s.at <= bytes.size(), "splice at {} after {}", s.at, done);
+    if (s.at > done && !write(bytes.subspan(done, s.at - done))) return false;
+    if (!s.data.empty() && !write(s.data)) return false;
+    done = s.at;
+  }
+  return done == bytes.size() || write(bytes.subspan(done));
+}
 
 class Writer {
  public:

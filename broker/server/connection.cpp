@@ -154,16 +154,9 @@ bool Connection::write_response(std::span<const uint8_t> head, const ResponseBod
     return stream_->write_all(out, deadline).ok();
   }
   if (!stream_->write_all(head, deadline).ok()) return false;
-  const std::span<const uint8_t> bytes(body.bytes);
-  size_t done = 0;
-  for (const protocol::Splice& s : body.splices) {
-    TERN_ASSERT(s.at >= done && s.at <= bytes.size(), "splice at {} after {}", s.at, done);
-    if (s.at > done && !stream_->write_all(bytes.subspan(done, s.at - done), deadline).ok())
-      return false;
-    if (!s.data.empty() && !stream_->write_all(s.data, deadline).ok()) return false;
-    done = s.at;
-  }
-  return done == bytes.size() || stream_->write_all(bytes.subspan(done), deadline).ok();
+  return protocol::write_spliced(body.bytes, body.splices, [&](std::span<const uint8_t> piece) {
+    return stream_->write_all(piece, deadline).ok();
+  });
 }
 
 void Connection::writer_loop() {

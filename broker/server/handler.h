@@ -30,11 +30,7 @@ struct ResponseBody {
   std::vector<protocol::Splice> splices;
   std::shared_ptr<const void> keep;
 
-  size_t size() const {
-    size_t n = bytes.size();
-    for (const auto& s : splices) n += s.data.size();
-    return n;
-  }
+  size_t size() const { return bytes.size() + protocol::spliced_bytes(splices); }
 };
 
 struct Reply {

@@ -291,6 +291,15 @@ RC_GTEST_PROP(Wire, SplicedEncodingReassemblesToTheCopiedOne, ()) {
   }
   joined.insert(joined.end(), head.begin() + static_cast<std::ptrdiff_t>(done), head.end());
   RC_ASSERT(joined == plain.data());
+  // What the connections send: write_spliced's pieces, in order, add up to the same bytes.
+  Bytes sent;
+  RC_ASSERT(write_spliced(head, splices, [&](std::span<const uint8_t> piece) {
+    RC_ASSERT(!piece.empty());
+    sent.insert(sent.end(), piece.begin(), piece.end());
+    return true;
+  }));
+  RC_ASSERT(sent == plain.data());
+  RC_ASSERT(head.size() + spliced_bytes(splices) == plain.size());
 }
 
 }  // namespace

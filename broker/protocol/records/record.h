@@ -7,6 +7,7 @@
 // its bytes and carries absolute offset and timestamp.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,31 @@ struct RecordHeader {
   std::optional<Bytes> value;
   friend bool operator==(const RecordHeader&, const RecordHeader&) = default;
 };
+
+// Between the owned and the view forms: a view lives as long as what it views; owned()
+// copies.
+inline std::optional<ByteView> view_of(const std::optional<Bytes>& b) {
+  return b ? std::optional<ByteView>(*b) : std::nullopt;
+}
+inline std::optional<Bytes> owned(const std::optional<ByteView>& b) {
+  return b ? std::optional<Bytes>(to_bytes(*b)) : std::nullopt;
+}
+inline RecordHeaderView view_of(const RecordHeader& h) { return {h.key, view_of(h.value)}; }
+inline RecordHeader owned(const RecordHeaderView& h) {
+  return {std::string(h.key), owned(h.value)};
+}
+inline std::vector<RecordHeaderView> views_of(std::span<const RecordHeader> headers) {
+  std::vector<RecordHeaderView> out;
+  out.reserve(headers.size());
+  for (const RecordHeader& h : headers) out.push_back(view_of(h));
+  return out;
+}
+inline std::vector<RecordHeader> owned(std::span<const RecordHeaderView> headers) {
+  std::vector<RecordHeader> out;
+  out.reserve(headers.size());
+  for (const RecordHeaderView& h : headers) out.push_back(owned(h));
+  return out;
+}
 
 struct Record {
   Offset offset;

@@ -156,14 +156,7 @@ void RecordBatchBuilder::finish_header(Bytes& out, std::optional<uint32_t> recor
 }
 
 void RecordBatchBuilder::add(const Record& r) {
-  std::vector<RecordHeaderView> hs;
-  hs.reserve(r.headers.size());
-  for (const auto& h : r.headers) {
-    hs.push_back(RecordHeaderView{h.key, h.value ? std::optional<ByteView>(*h.value)
-                                                 : std::nullopt});
-  }
-  add(r.timestamp, r.key ? std::optional<ByteView>(*r.key) : std::nullopt,
-      r.value ? std::optional<ByteView>(*r.value) : std::nullopt, hs);
+  add(r.timestamp, view_of(r.key), view_of(r.value), views_of(r.headers));
 }
 
 RecordResult<Bytes> build_batch(const BatchOptions& opts, std::span<const Record> records) {

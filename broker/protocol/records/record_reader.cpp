@@ -183,14 +183,9 @@ RecordResult<std::vector<Record>> decode_records(const BatchHeader& header,
     Record r;
     r.offset = reader->offset_of(v);
     r.timestamp = reader->timestamp_of(v);
-    if (v.key) r.key = to_bytes(*v.key);
-    if (v.value) r.value = to_bytes(*v.value);
-    r.headers.reserve(v.headers.size());
-    for (const auto& h : v.headers) {
-      r.headers.push_back(RecordHeader{std::string(h.key),
-                                       h.value ? std::optional<Bytes>(to_bytes(*h.value))
-                                               : std::nullopt});
-    }
+    r.key = owned(v.key);
+    r.value = owned(v.value);
+    r.headers = owned(v.headers);
     out.push_back(std::move(r));
   }
   TERN_ASSERT(static_cast<int32_t>(out.size()) == header.record_count);

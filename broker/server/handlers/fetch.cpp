@@ -124,12 +124,13 @@ Reply fetch(const RequestContext& ctx, FetchRequest& req) {
       int64_t total = 0;
       bool error = false;
       auto resp = std::make_shared<FetchResponse>(read_once(c, *st, total, error));
-      if (error || total >= st->req.min_bytes || c.rt().now() >= st->deadline) {
-        return encode_body_spliced<FetchResponse>(std::move(resp), st->version, kSpliceBytes);
+      bool done = error || total >= st->req.min_bytes || c.rt().now() >= st->deadline;
+      if (!done) {
+        Status s = c.data_changed().wait_until([&] { return c.data_version() != seen; },
+                                               st->deadline);
+        done = s.code() == Errc::cancelled;
       }
-      Status s = c.data_changed().wait_until([&] { return c.data_version() != seen; },
-                                             st->deadline);
-      if (s.code() == Errc::cancelled) {
+      if (done) {
         return encode_body_spliced<FetchResponse>(std::move(resp), st->version, kSpliceBytes);
       }
     }
