@@ -34,13 +34,16 @@ Op make_op(int64_t t, const std::string& process, OpKind kind) {
 }  // namespace
 
 uint64_t History::send(int64_t t, const std::string& process, const std::string& topic,
-                       const std::string& key, const std::string& value, bool acks_all) {
+                       const std::string& key, const std::string& value, int8_t acks,
+                       bool ordered) {
   Op op = make_op(t, process, OpKind::send);
   op.send_id = next_send_id_++;
   op.topic = topic;
   op.key = key;
   op.value = value;
-  op.acks_all = acks_all;
+  op.acks = acks;
+  op.acks_all = acks == -1;
+  op.ordered = ordered;
   send_pos_.push_back(ops_.size());
   const uint64_t id = op.send_id;
   ops_.push_back(std::move(op));
@@ -90,6 +93,8 @@ Op History::of_send(Op op, uint64_t send_id) const {
     op.key = s->key;
     op.value = s->value;
     op.acks_all = s->acks_all;
+    op.acks = s->acks;
+    op.ordered = s->ordered;
   }
   return op;
 }

@@ -31,6 +31,10 @@ struct Op {
   std::string value;
   std::string error;   // fail: why
   bool acks_all = true;  // send/ack: acknowledged by the full ISR (durable by tern's default)
+  int8_t acks = -1;      // send/ack: the producer's acks setting (-1 = all, 0, 1)
+  // send/ack: the producer promised send order within a partition (max.in.flight 1, or
+  // idempotence). Kafka lets a pipelined, non-idempotent producer reorder on retries.
+  bool ordered = true;
 
   std::string to_string() const;
 };
@@ -54,7 +58,8 @@ using FinalState = std::map<TopicPartition, std::vector<StoredRecord>>;
 class History {
  public:
   uint64_t send(int64_t t, const std::string& process, const std::string& topic,
-                const std::string& key, const std::string& value, bool acks_all);
+                const std::string& key, const std::string& value, int8_t acks,
+                bool ordered = true);
   void ack(int64_t t, const std::string& process, uint64_t send_id, int32_t partition,
            int64_t offset);
   void fail(int64_t t, const std::string& process, uint64_t send_id, const std::string& error);

@@ -77,7 +77,7 @@ void run_producer(Runtime& rt, const WorkloadPlan& plan) {
   while (rt.now() < stop_sending) {
     const std::string key = fmt::format("k{}", rt.rng().below(static_cast<uint64_t>(sc.keys)));
     const std::string value = fmt::format("{}-{}", rt.node_name(), ++seq);
-    const uint64_t id = h.send(rt.now().ns, rt.node_name(), sc.topic, key, value, sc.acks == -1);
+    const uint64_t id = h.send(rt.now().ns, rt.node_name(), sc.topic, key, value, sc.acks);
     client::ProducerRecord rec;
     rec.topic = sc.topic;
     rec.key = to_bytes(key);

@@ -29,6 +29,12 @@ struct CrashOptions {
   bool keep_unsynced_prefix = false;
   // Also keep a partial copy of the next unsynced write (a torn write).
   bool tear_last_write = false;
+  // Half-open connections: the dead machine sends no reset. Its peers' connections stay open
+  // and silent (writes queue, reads wait) until their own timeouts give up or the node
+  // restarts, when its fresh network stack answers anything on an old connection with a reset.
+  // Off: peers see a reset at once (a process crash on a live machine: the kernel closes the
+  // sockets).
+  bool half_open = false;
 };
 
 struct DiskFaults {

@@ -173,6 +173,14 @@ void World::at(Instant when, std::function<void()> fn) {
 
 void World::trace_event(Severity severity, std::string_view node, std::string_view kind,
                         std::initializer_list<TraceField> fields) {
+  record_event(severity, node, kind, fields);
+  for (const auto& o : observers_) o(node, kind, fields);
+}
+
+void World::observe_trace(TraceObserver observer) { observers_.push_back(std::move(observer)); }
+
+void World::record_event(Severity severity, std::string_view node, std::string_view kind,
+                         std::initializer_list<TraceField> fields) {
   if (trace_.add_fast(now_, node, severity, kind, fields)) return;
   TraceEvent e;
   e.time = now_;

@@ -84,6 +84,14 @@ class World : private Tasks {
   void trace_event(Severity severity, std::string_view node, std::string_view kind,
                    std::initializer_list<TraceField> fields);
   bool buggify(std::string_view site);
+  // Observers of every trace event of the run (nodes' and the world's), called right after
+  // the event is recorded: how event-triggered faults and the runner's counters see the run
+  // without the broker holding test code. An observer runs inside whatever emitted the event
+  // (often a node's fiber): it must not crash, pause or start nodes itself; it schedules that
+  // with at(). Observers are called in the order they were added.
+  using TraceObserver = std::function<void(std::string_view node, std::string_view kind,
+                                           std::initializer_list<TraceField> fields)>;
+  void observe_trace(TraceObserver observer);
   // The run's fingerprint: the trace hash with the final PRNG draw and clock folded in.
   uint64_t fingerprint();
   uint64_t steps() const { return steps_; }
@@ -107,6 +115,8 @@ class World : private Tasks {
   Wake park(Deadline d) override { return scheduler_.park(d); }
   void unpark(TaskRef t, Wake r) override { scheduler_.unpark(t, r); }
   bool step(Instant limit);
+  void record_event(Severity severity, std::string_view node, std::string_view kind,
+                    std::initializer_list<TraceField> fields);
 
   Options options_;
   Rng rng_;
@@ -118,6 +128,7 @@ class World : private Tasks {
   std::unique_ptr<SimNetwork> network_;
   std::vector<Node> nodes_;
   std::map<std::string, bool, std::less<>> buggify_sites_;
+  std::vector<TraceObserver> observers_;
 };
 
 }  // namespace tern::sim

@@ -16,7 +16,7 @@ struct Fixture {
   Fixture() {
     for (int i = 0; i < 3; ++i) {
       const std::string v = "v" + std::to_string(i + 1);
-      uint64_t id = h.send(i * kSec, "p1", "t", "k", v, true);
+      uint64_t id = h.send(i * kSec, "p1", "t", "k", v, -1);
       h.ack(i * kSec + 1, "p1", id, 0, i);
       final_state[{"t", 0}].push_back({i, "k", v});
     }
@@ -55,8 +55,8 @@ TEST(Checkers, InconsistentOffsetIsCaught) {
 TEST(Checkers, ReorderedProducerIsCaught) {
   History h;
   FinalState fs;
-  uint64_t a = h.send(0, "p1", "t", "k", "a", true);
-  uint64_t b = h.send(1, "p1", "t", "k", "b", true);
+  uint64_t a = h.send(0, "p1", "t", "k", "a", -1);
+  uint64_t b = h.send(1, "p1", "t", "k", "b", -1);
   h.ack(2, "p1", b, 0, 0);
   h.ack(3, "p1", a, 0, 1);
   CheckContext ctx{h, fs, 0, 10, 1, false};
@@ -88,11 +88,11 @@ TEST(Checkers, PollSkipAndBackwardsAreCaughtButSeeksAreLegal) {
 
 TEST(Checkers, LivenessNeedsProgressAfterTheHeal) {
   Fixture stuck;
-  stuck.h.send(6 * kSec, "p1", "t", "k", "late", true);  // sent after the heal, never acked
+  stuck.h.send(6 * kSec, "p1", "t", "k", "late", -1);  // sent after the heal, never acked
   EXPECT_EQ(check_liveness(stuck.ctx()).size(), 1u);
 
   Fixture lagging;
-  uint64_t id = lagging.h.send(6 * kSec, "p1", "t", "k", "v4", true);
+  uint64_t id = lagging.h.send(6 * kSec, "p1", "t", "k", "v4", -1);
   lagging.h.ack(6 * kSec + 1, "p1", id, 0, 3);
   lagging.final_state[{"t", 0}].push_back({3, "k", "v4"});
   // c1 never read offset 3, acknowledged long before the end.
