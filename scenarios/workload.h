@@ -53,6 +53,9 @@ class WorkloadOptions {
   mutable std::string error_;
 };
 
+// "250ms", "3s", "20us" or plain seconds "0.5" (no floating point: exact nanoseconds).
+Result<Duration> parse_duration(std::string_view text);
+
 // A partition the final read must see (and read to its end).
 struct ExpectedTopic {
   std::string topic;
