@@ -1,6 +1,8 @@
 #pragma once
-// A scenario = a cluster shape + a workload + a fault policy + the invariants to check
-// (FoundationDB's test spec, TigerBeetle's VOPR options). The seed decides everything else.
+// A scenario = a cluster shape + named workloads with their options + a fault policy + the
+// invariants to check + the minimum work a seed must do (FoundationDB's test spec files,
+// TigerBeetle's VOPR options). It is written as a small text file (scenario_file.h); the
+// built-in ones live in scenarios/specs/ and are compiled in. The seed decides the rest.
 // A suite is a named list of scenarios run over a range of seeds.
 #include <cstdint>
 #include <map>
@@ -12,36 +14,48 @@
 
 namespace tern::scenarios {
 
-// Bugs planted on purpose, to prove the suites catch them (issue: "proof it finds bugs").
-enum class PlantedBug : uint8_t {
-  none,
-  ack_before_durable,  // the broker answers acks=all before the fsync (tern.debug.* switch)
-  consumer_skips,      // the workload's consumer silently skips one record now and then
+struct WorkloadSpec {
+  std::string type;                            // a registered workload ("keyed")
+  std::map<std::string, std::string> options;  // its options, checked when the file is read
+  int line = 0;                                // where it was written, for errors
+};
+
+// What every seed must at least do, or it fails as vacuous ("passed, but nothing happened").
+struct Requirements {
+  uint64_t acks = 0;               // acknowledged writes (any acks level)
+  uint64_t polls = 0;              // records handed to consumers
+  uint64_t faults = 0;             // faults the injector applied (heal_all not counted)
+  uint64_t crashes_after_ack = 0;  // broker crashes (power loss included) after it acked
+};
+
+enum class SchedulerMode : uint8_t {
+  fifo,     // runnable tasks in FIFO order, always
+  shuffle,  // ties between tasks runnable at the same instant broken by the seed, always
+  seed,     // the seed decides: shuffled for a share of seeds (the default)
 };
 
 struct Scenario {
   std::string name;
   std::string summary;
+  std::string source;  // the file it came from ("builtin:NAME" for compiled-in ones)
   // Cluster shape.
   int brokers = 1;
-  int producers = 1;
-  int consumers = 1;
-  // Workload.
-  std::string topic = "events";
-  int partitions = 3;
-  int keys = 16;
-  Duration send_gap_max = Duration::millis(20);  // a producer waits up to this between sends
-  int16_t acks = -1;
-  bool idempotent = false;
-  // Broker settings (Kafka names) on top of the defaults; buggify may shrink some further.
-  std::map<std::string, std::string> broker_config;
-  // Time: faults run for `duration`, heal at the budget's heal_at, then the run continues
-  // for `liveness_bound` so consumers can catch up.
+  std::map<std::string, std::string> broker_config;  // Kafka names, after the drawn knobs
+  std::vector<WorkloadSpec> workloads;
+  // Time: faults run until the budget's heal_at (a share of `duration`); clients stop at
+  // `duration`; then every broker loses power (unless power_loss is off), restarts, and the
+  // final read runs. Liveness is judged over the last `liveness_bound` of the run.
   Duration duration = Duration::seconds(30);
   Duration liveness_bound = Duration::seconds(20);
   bool faults = true;
   faults::FaultBudget budget;
-  PlantedBug bug = PlantedBug::none;
+  // Kinds forced on in every seed's swarm, with their mean gap (0: the swarm's draw).
+  std::map<faults::FaultKind, Duration> forced_kinds;
+  bool power_loss = true;  // every acknowledgement is a durability test
+  bool knobs = true;       // the seed draws broker, topic and client settings
+  SchedulerMode scheduler = SchedulerMode::seed;
+  Requirements require;
+  std::vector<std::string> invariants;  // checker names; empty = all
 };
 
 struct Suite {
@@ -51,6 +65,7 @@ struct Suite {
   uint64_t default_seeds = 10;  // how many seeds `tern sim run --suite X` runs by default
 };
 
+// The compiled-in scenarios (scenarios/specs/*.scenario) and suites.
 const std::vector<Scenario>& all_scenarios();
 const std::vector<Suite>& all_suites();
 const Scenario* find_scenario(std::string_view name);
