@@ -1,6 +1,7 @@
-// One scenario, one seed: a fresh world with brokers and client nodes, a fault plan drawn
-// from the seed (or replayed from a file), a workload that records its history, a heal, a
-// liveness phase, a final read of every partition, and the invariant checks.
+// One scenario, one seed: a fresh world with brokers and the workloads' client nodes, the
+// seed's knobs, a fault plan drawn from the seed (or replayed), the heal, the liveness phase,
+// a power loss of every broker, the final read of every expected partition, the invariant
+// checks and the minimum-work checks.
 #include "scenarios/runner.h"
 
 #include <fmt/format.h>
@@ -8,7 +9,9 @@
 #include "broker/server/broker.h"
 #include "broker/server/config.h"
 #include "faults/injector.h"
-#include "scenarios/workloads/kafka_workload.h"
+#include "scenarios/final_read.h"
+#include "scenarios/run_counters.h"
+#include "scenarios/workload.h"
 #include "sim/simulated/world.h"
 
 namespace tern::scenarios {
@@ -17,7 +20,33 @@ namespace {
 
 constexpr uint16_t kBrokerPort = 9092;
 
-server::BrokerConfig broker_config(const Scenario& sc, Runtime& rt, int id) {
+template <class T>
+const T& pick(Rng& rng, std::initializer_list<T> choices) {
+  return *(choices.begin() + rng.below(choices.size()));
+}
+
+// Broker settings the seed draws (FoundationDB randomizes its knobs the same way). Explicit
+// `broker` lines of the scenario win.
+std::map<std::string, std::string> draw_broker_knobs(const Scenario& sc, uint64_t seed,
+                                                     std::vector<std::string>& knobs) {
+  std::map<std::string, std::string> out;
+  if (!sc.knobs) return out;
+  Rng rng = Rng(seed).fork("scenario.knobs.broker");
+  auto set = [&](const char* k, const char* v) {
+    out[k] = v;
+    knobs.push_back(fmt::format("brokers {}={}", k, v));
+  };
+  if (rng.one_in(3)) set("log.segment.bytes", pick(rng, {"4096", "65536", "1048576"}));
+  if (rng.one_in(4)) set("log.index.interval.bytes", pick(rng, {"1", "128", "65536"}));
+  if (rng.one_in(3)) set("log.message.timestamp.type", "LogAppendTime");
+  if (rng.one_in(4)) set("log.flush.interval.messages", pick(rng, {"1", "100"}));
+  if (rng.one_in(4)) set("log.retention.check.interval.ms", pick(rng, {"100", "1000"}));
+  return out;
+}
+
+server::BrokerConfig broker_config(const Scenario& sc,
+                                   const std::map<std::string, std::string>& knobs, Runtime& rt,
+                                   int id) {
   server::BrokerConfig c;
   auto set = [&](std::string_view k, std::string_view v) {
     Status s = server::apply_setting(c, k, v);
@@ -26,34 +55,117 @@ server::BrokerConfig broker_config(const Scenario& sc, Runtime& rt, int id) {
   set("node.id", std::to_string(id));
   set("listeners", fmt::format("PLAINTEXT://{}:{}", rt.node_name(), kBrokerPort));
   set("log.dirs", "data");
-  set("num.partitions", std::to_string(sc.partitions));
   // Rare-but-legal settings, only in simulation and only when the seed says so.
   if (rt.buggify("scenario.broker.tiny_segments")) set("log.segment.bytes", "4096");
   if (rt.buggify("scenario.broker.sparse_index")) set("log.index.interval.bytes", "1");
+  for (const auto& [k, v] : knobs) set(k, v);
   for (const auto& [k, v] : sc.broker_config) set(k, v);
   TERN_ASSERT(server::validate(c).ok());
   return c;
 }
 
+Result<std::vector<size_t>> parse_index_list(std::string_view s) {
+  std::vector<size_t> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t comma = s.find(',', pos);
+    if (comma == std::string_view::npos) comma = s.size();
+    const std::string part(s.substr(pos, comma - pos));
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos)
+      return Error(Errc::invalid_argument, fmt::format("'{}': want workload indexes like 0,2", s));
+    out.push_back(std::stoul(part));
+    pos = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
-Outcome run_scenario(const Scenario& sc, uint64_t seed, const RunOptions& options) {
+std::string Outcome::failure_kind() const {
+  if (!violations.empty()) return violations.front().invariant;
+  return passed ? std::string() : std::string("error-event");
+}
+
+Result<Scenario> apply_plan_settings(const Scenario& base, const faults::FaultPlan& plan) {
+  Scenario sc = base;
+  std::set<size_t> dropped;
+  for (const auto& [key, value] : std::map<std::string, std::string>{} /*MERGE plan.settings()*/) {
+    if (key == "duration") {
+      auto ns = faults::parse_seconds(value);
+      if (!ns.ok() || ns.value() <= 0)
+        return Error(Errc::invalid_argument, fmt::format("set duration '{}': want seconds", value));
+      sc.duration = Duration{ns.value()};
+    } else if (key == "drop-workloads") {
+      auto idx = parse_index_list(value);
+      if (!idx.ok()) return idx.error();
+      for (size_t i : idx.value()) {
+        if (i >= base.workloads.size())
+          return Error(Errc::invalid_argument,
+                       fmt::format("set drop-workloads: no workload {} (the scenario has {})", i,
+                                   base.workloads.size()));
+        dropped.insert(i);
+      }
+    } else if (key.size() > 2 && key[0] == 'w' && key.find('.') != std::string::npos) {
+      const size_t dot = key.find('.');
+      auto idx = parse_index_list(key.substr(1, dot - 1));
+      if (!idx.ok() || idx.value().size() != 1 || idx.value()[0] >= base.workloads.size())
+        return Error(Errc::invalid_argument, fmt::format("set {}: no such workload", key));
+      sc.workloads[idx.value()[0]].options[key.substr(dot + 1)] = value;
+    } else {
+      return Error(Errc::invalid_argument,
+                   fmt::format("unknown plan setting '{}' (settings: duration drop-workloads "
+                               "w<I>.<option>)",
+                               key));
+    }
+  }
+  std::vector<WorkloadSpec> kept;
+  for (size_t i = 0; i < sc.workloads.size(); ++i)
+    if (!dropped.count(i)) kept.push_back(sc.workloads[i]);
+  sc.workloads = std::move(kept);
+  // A changed option must still be one the workload takes.
+  for (const auto& w : sc.workloads) {
+    const WorkloadType* t = find_workload(w.type);
+    TERN_ASSERT(t != nullptr);
+    auto made = t->make(WorkloadOptions(w.options));
+    if (!made.ok()) return made.error();
+  }
+  return sc;
+}
+
+Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& options) {
+  Scenario sc = base;
+  if (options.plan) {
+    auto reshaped = apply_plan_settings(base, *options.plan);
+    TERN_ASSERT(reshaped.ok(), "{}", reshaped.ok() ? "" : reshaped.error().message());
+    sc = std::move(reshaped.value());
+  }
+  Outcome out;
+  out.scenario = sc.name;
+  out.seed = seed;
+  out.shuffled = sc.scheduler == SchedulerMode::shuffle ||
+                 (sc.scheduler == SchedulerMode::seed &&
+                  Rng(seed).fork("scenario.scheduler").one_in(4));
   sim::World world({.seed = seed,
                     .trace = {.keep_events = options.keep_trace},
-                    .buggify = options.buggify});
+                    .buggify = options.buggify /*MERGE, .shuffle_ties = out.shuffled*/});
   History history;
   faults::ClusterShape shape;
   std::vector<Address> bootstrap;
-  std::vector<uint32_t> broker_nodes, workload_nodes;
+  std::vector<uint32_t> broker_nodes;
+  std::set<std::string> broker_names;
+  const auto knobs = draw_broker_knobs(sc, seed, out.knobs);
+  for (const auto& k : out.knobs)
+    world.trace_event(Severity::info, "world", "knob", {{"setting", k}});
   for (int b = 1; b <= sc.brokers; ++b) {
     const std::string name = fmt::format("b{}", b);
     shape.servers.push_back(name);
+    broker_names.insert(name);
     bootstrap.push_back({name, kBrokerPort});
-    broker_nodes.push_back(world.add_node(name, [&sc, b](Runtime& rt) {
+    broker_nodes.push_back(world.add_node(name, [&sc, &knobs, b](Runtime& rt) {
       // The node's supervisor (systemd's Restart=on-failure): a broker that stops itself on a
       // disk failure is started again after a pause, and recovery runs.
       while (true) {
-        server::Broker broker(rt, broker_config(sc, rt, b));
+        server::Broker broker(rt, broker_config(sc, knobs, rt, b));
         Status s = broker.run();
         if (s.ok() || s.code() == Errc::cancelled) return;
         rt.log(Severity::warn, "broker stopped: {}; restarting in 1 s", s.error().message());
@@ -62,78 +174,131 @@ Outcome run_scenario(const Scenario& sc, uint64_t seed, const RunOptions& option
     }));
   }
   const Instant heal_at = sc.faults ? sc.budget.heal_at(sc.duration) : Instant{0};
-  const Instant end = Instant{0} + sc.duration + sc.liveness_bound;
-  WorkloadPlan wp{&sc, &history, bootstrap, end};
-  for (int p = 1; p <= sc.producers; ++p) {
-    const std::string name = fmt::format("p{}", p);
-    shape.clients.push_back(name);
-    workload_nodes.push_back(world.add_node(name, [wp](Runtime& rt) { run_producer(rt, wp); }));
+  const Instant end = Instant{0} + sc.duration;
+  const Instant liveness_end = end + sc.liveness_bound;
+
+  // The workloads: a fresh instance each, its knobs from its own stream.
+  std::vector<std::unique_ptr<Workload>> workloads;
+  std::vector<WorkloadContext> contexts;
+  contexts.reserve(sc.workloads.size());
+  for (size_t i = 0; i < sc.workloads.size(); ++i) {
+    const WorkloadSpec& spec = sc.workloads[i];
+    const WorkloadType* type = find_workload(spec.type);
+    TERN_ASSERT(type != nullptr, "workload {}", spec.type);
+    auto made = type->make(WorkloadOptions(spec.options));
+    TERN_ASSERT(made.ok(), "{}", made.ok() ? "" : made.error().message());
+    workloads.push_back(std::move(made.value()));
+    contexts.push_back(WorkloadContext{
+        world, history, bootstrap, liveness_end, heal_at,
+        Rng(seed).fork("workload").fork(fmt::format("{}-{}", i, spec.type)), sc.knobs});
+    workloads.back()->setup(contexts.back());
   }
-  for (int c = 1; c <= sc.consumers; ++c) {
-    const std::string name = fmt::format("c{}", c);
-    shape.clients.push_back(name);
-    workload_nodes.push_back(world.add_node(name, [wp](Runtime& rt) { run_consumer(rt, wp); }));
+  std::vector<uint32_t> client_nodes;
+  std::vector<ExpectedTopic> expected;
+  std::vector<std::pair<std::string, std::string>> consumers;
+  std::set<std::string> retention_topics;
+  for (const auto& ctx : contexts) {
+    for (const auto& c : ctx.clients) {
+      shape.clients.push_back(c.name);
+      // MERGE if (c.restartable) shape.restartable_clients.push_back(c.name);
+      client_nodes.push_back(c.node);
+    }
+    for (const auto& t : ctx.expected_topics) expected.push_back(t);
+    for (const auto& c : ctx.consumers) consumers.push_back(c);
+    retention_topics.insert(ctx.retention_topics.begin(), ctx.retention_topics.end());
+    out.knobs.insert(out.knobs.end(), ctx.knobs.begin(), ctx.knobs.end());
   }
-  FinalState final_state;
-  bool final_read_done = false;
-  const uint32_t reader = world.add_node("reader", [&, wp](Runtime& rt) {
-    // The checker's own client: after the run, read every partition from the beginning.
-    if (!rt.sleep_until(end).ok()) return;
-    final_read_done = read_final_state(rt, wp, final_state);
+  FinalRead final_read;
+  const uint32_t reader = world.add_node("reader", [&](Runtime& rt) {
+    read_final_state(rt, bootstrap, expected, rt.now() + Duration::seconds(50), final_read);
   });
 
   // The fault plan: replayed, or drawn from the seed inside the scenario's budget.
   faults::FaultPlan plan;
-  Outcome out;
   if (options.plan) {
     plan = *options.plan;
   } else if (sc.faults) {
     Rng rng = Rng(seed).fork("scenario.faults");
-    if (sc.bug == PlantedBug::ack_before_durable) {
-      // The planted bug only shows when a crash loses unsynced data: make crashes likely.
-      faults::SwarmConfig swarm = faults::draw_swarm(rng, sc.duration);
-      swarm.on[static_cast<size_t>(faults::FaultKind::crash)] = true;
-      swarm.mean_gap[static_cast<size_t>(faults::FaultKind::crash)] = Duration::seconds(3);
-      swarm.keep_unsynced_ppm = 0;
-      plan = faults::generate_plan(rng, shape, sc.duration, sc.budget, swarm);
-      out.swarm_text = swarm.to_text();
-    } else {
-      auto generated = faults::generate_plan(rng, shape, sc.duration, sc.budget);
-      plan = generated.plan;
-      out.swarm_text = generated.swarm.to_text();
+    faults::SwarmConfig swarm = faults::draw_swarm(rng, sc.duration);
+    for (const auto& [kind, every] : sc.forced_kinds) {
+      swarm.on[static_cast<size_t>(kind)] = true;
+      auto& gap = swarm.mean_gap[static_cast<size_t>(kind)];
+      if (every.ns > 0) gap = every;
+      else if (gap.ns == 0) gap = Duration{sc.duration.ns / 10};
     }
+    plan = faults::generate_plan(rng, shape, sc.duration, sc.budget, swarm);
+    out.swarm_text = swarm.to_text();
   }
   out.plan_text = plan.to_text();
   faults::Injector injector(world, plan);
   Status armed = injector.arm();
   TERN_ASSERT(armed.ok(), "fault plan does not fit the cluster: {}", armed.error().message());
+  RunCounters counters(world, broker_names);
 
-  for (uint32_t n = 0; n < world.node_count(); ++n) world.start_node(n);
-  world.run_until(end);
+  for (uint32_t n : broker_nodes) world.start_node(n);
+  for (uint32_t n : client_nodes) world.start_node(n);
+  world.run_until(liveness_end);
   // Whatever the plan did, the cluster is whole for the final read.
   injector.heal_all();
-  for (uint32_t n : workload_nodes)
+  for (uint32_t n : client_nodes)
     if (world.node_up(n)) world.crash_node(n);  // stop the workload
-  for (uint32_t n : broker_nodes)
+  // Every acknowledgement is a durability test: every broker loses power (unsynced data
+  // gone, a seeded prefix kept and the next write torn on some) and restarts.
+  Rng power = Rng(seed).fork("scenario.power_loss");
+  for (uint32_t n : broker_nodes) {
+    if (sc.power_loss && world.node_up(n)) {
+      const bool keep = power.one_in(2);
+      world.crash_node(n, {.keep_unsynced_prefix = keep, .tear_last_write = keep && power.one_in(2)});
+    }
     if (!world.node_up(n)) world.start_node(n);
-  world.run_until([&] { return final_read_done; }, end + Duration::seconds(60));
+  }
+  world.start_node(reader);
+  world.run_until([&] { return final_read.done; }, world.now() + Duration::seconds(60));
   world.crash_node(reader);
 
-  out.scenario = sc.name;
-  out.seed = seed;
   out.sim_ns = world.now().ns;
   out.sends = history.count(OpKind::send);
   out.acks = history.count(OpKind::ack);
   out.polls = history.count(OpKind::poll);
   out.failures = history.count(OpKind::fail);
-  if (!final_read_done)
-    out.violations.push_back({"liveness", "the final read of every partition did not finish "
-                                          "within 60 s after the heal", world.now().ns});
-  CheckContext ctx{history, final_state, heal_at.ns, end.ns, sc.liveness_bound.ns, sc.idempotent};
+  out.crashes_after_ack = counters.crashes_after_ack();
+  out.acks_crashed_before_fsync = counters.acks_crashed_before_fsync();
+  out.faults_applied["total"] = injector.stats().applied;  // MERGE
+
+  if (!final_read.done)
+    out.violations.push_back({"final_read", "the final read of every partition did not finish "
+                                            "within 60 s after the power loss", world.now().ns});
+  for (const auto& p : final_read.problems)
+    out.violations.push_back({"final_read", p, world.now().ns});
+  CheckContext ctx{history, final_read.state, heal_at.ns, liveness_end.ns, sc.liveness_bound.ns,
+                   false};
+  ctx.consumers = std::move(consumers);
+  ctx.log_start = &final_read.log_start;
+  ctx.retention_topics = retention_topics;
   for (const auto& c : all_checkers()) {
+    if (!sc.invariants.empty() &&
+        std::find(sc.invariants.begin(), sc.invariants.end(), c.name) == sc.invariants.end())
+      continue;
     auto v = c.check(ctx);
     out.violations.insert(out.violations.end(), v.begin(), v.end());
   }
+  for (const auto& w : workloads) w->check(ctx, out.violations);
+  // No vacuous passes: the seed must have done the scenario's minimum of work.
+  uint64_t faults_total = 0;
+  for (const auto& [k, n] : out.faults_applied) faults_total += n;
+  auto require = [&](const char* what, uint64_t got, uint64_t want) {
+    if (got < want)
+      out.violations.push_back(
+          {"minimum_work",
+           fmt::format("vacuous run: {} {} (the scenario requires at least {})", got, what, want),
+           world.now().ns});
+  };
+  require("acknowledged writes", out.acks, sc.require.acks);
+  require("records polled", out.polls, sc.require.polls);
+  require("faults applied", faults_total, sc.require.faults);
+  require("broker crashes after an acknowledgement", out.crashes_after_ack,
+          sc.require.crashes_after_ack);
+
   // An error-severity event from the system under test fails the run, like FoundationDB's
   // SevError: it means "this must never happen", whatever the invariants say.
   const uint64_t system_errors = world.trace().errors();

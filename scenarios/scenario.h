@@ -42,9 +42,9 @@ struct Scenario {
   int brokers = 1;
   std::map<std::string, std::string> broker_config;  // Kafka names, after the drawn knobs
   std::vector<WorkloadSpec> workloads;
-  // Time: faults run until the budget's heal_at (a share of `duration`); clients stop at
-  // `duration`; then every broker loses power (unless power_loss is off), restarts, and the
-  // final read runs. Liveness is judged over the last `liveness_bound` of the run.
+  // Time: faults run until the budget's heal_at (a share of `duration`); clients run on for
+  // `liveness_bound` after `duration` (the liveness phase); then every broker loses power
+  // (unless power_loss is off) and restarts, and the final read runs.
   Duration duration = Duration::seconds(30);
   Duration liveness_bound = Duration::seconds(20);
   bool faults = true;

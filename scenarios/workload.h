@@ -81,6 +81,9 @@ class WorkloadContext {
   // A consumer whose liveness is checked: after the heal it must read every partition of
   // `topic` up to every surviving acknowledged write.
   void declare_consumer(const std::string& process, const std::string& topic);
+  // Retention may delete this topic's old records during the run (its topic configs say so):
+  // the checkers then accept records missing below the final log start offset.
+  void allow_retention(const std::string& topic) { retention_topics.insert(topic); }
   // Records a knob the seed chose ("p1 linger.ms=0"): printed with the run, traced at t=0.
   void knob(const std::string& who, const std::string& setting, const std::string& value);
 
@@ -94,6 +97,7 @@ class WorkloadContext {
   std::vector<ExpectedTopic> expected_topics;
   std::vector<std::pair<std::string, std::string>> consumers;  // (process, topic)
   std::vector<std::string> knobs;
+  std::set<std::string> retention_topics;
 };
 
 class Workload {

@@ -2,6 +2,8 @@
 // Invariant checkers: each one a small, separately tested unit that reads the history and the
 // final partition contents and names every violation it finds. Jepsen's Kafka anomaly classes
 // map onto them (lost write, inconsistent offsets, poll skip, nonmonotonic poll, duplicate).
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,21 @@ struct CheckContext {
   int64_t end_ns = 0;           // the run ended here
   int64_t liveness_bound_ns = 0;  // how long after the heal recovery may take
   bool idempotent = false;      // producers were idempotent: duplicates are bugs
+  // Declared consumers (process, topic): each must read every partition of its topic up to
+  // every surviving acknowledged write within the liveness bound. Empty: every process that
+  // polled, over the partitions that saw acknowledged writes.
+  std::vector<std::pair<std::string, std::string>> consumers;
+  // Log start offsets seen by the final read; absent partitions count as 0.
+  const std::map<TopicPartition, int64_t>* log_start = nullptr;
+  // Topics whose retention may delete records during the run: records below the final log
+  // start offset may be gone there, and only there.
+  std::set<std::string> retention_topics;
+  // Sends made this long after the heal must not fail (the cluster had time to recover).
+  int64_t liveness_grace_ns = 5'000'000'000;
+
+  int64_t log_start_of(const std::string& topic, int32_t partition) const;
+  // True if (topic, partition, offset) lies below a log start that retention may have moved.
+  bool deleted_by_retention(const std::string& topic, int32_t partition, int64_t offset) const;
 };
 
 using CheckFn = std::vector<Violation> (*)(const CheckContext&);

@@ -27,6 +27,7 @@ std::vector<Violation> check_lost_writes(const CheckContext& ctx) {
     }
     if (found != nullptr && found->value == op.value) continue;
     const TopicPartition tp{op.topic, op.partition};
+    if (found == nullptr && ctx.deleted_by_retention(op.topic, op.partition, op.offset)) continue;
     if (found == nullptr) {
       out.push_back({"lost_writes",
                      fmt::format("acknowledged write {} at {}@{} is missing from the final log",
@@ -39,6 +40,15 @@ std::vector<Violation> check_lost_writes(const CheckContext& ctx) {
                      op.time_ns});
     }
   }
+  // Without retention nothing may move a log's start: records below it vanished.
+  if (ctx.log_start)
+    for (const auto& [tp, start] : *ctx.log_start)
+      if (start > 0 && !ctx.retention_topics.count(tp.topic))
+        out.push_back({"lost_writes",
+                       fmt::format("{} starts at offset {} although no retention may delete "
+                                   "its records",
+                                   tp.to_string(), start),
+                       ctx.end_ns});
   return out;
 }
 

@@ -60,7 +60,9 @@ std::vector<Violation> check_offset_consistency(const CheckContext& ctx) {
     }
   }
   for (const Op& op : ctx.history.ops()) {
-    if (op.kind == OpKind::ack)
+    // An acks=1/0 acknowledgement promises nothing about what the log keeps: a crash may
+    // lose the write and a later one take its offset. Only acks=all acks name the log.
+    if (op.kind == OpKind::ack && op.acks_all)
       observe(op.topic, op.partition, op.offset, {&op.value, "ack to ", &op.process},
               op.time_ns);
     if (op.kind == OpKind::poll)

@@ -85,6 +85,7 @@ class KeyedWorkload final : public Workload {
       // Retention small enough to delete segments during the run: records below the log
       // start offset may then be gone (the checkers allow exactly that).
       set("segment.bytes", "4096");
+      ctx.allow_retention(o_.topic);
       if (rng.one_in(2)) set("retention.bytes", pick(rng, {"8192", "32768"}));
       else set("retention.ms", pick(rng, {"2000", "8000"}));
     }
@@ -106,16 +107,16 @@ class KeyedWorkload final : public Workload {
       // Above 1 a retried batch may land behind a later one (the history says the producer
       // did not promise order, and the order checker leaves it alone).
       k.po.max_in_flight = pick<int32_t>(rng, {1, 1, 2, 5});
-      k.po.compression = pick(rng, {client::Compression::none, client::Compression::none,
-                                    client::Compression::gzip, client::Compression::snappy,
-                                    client::Compression::lz4, client::Compression::zstd});
+      k.po.compression = pick(rng, {Compression::none, Compression::none,
+                                    Compression::gzip, Compression::snappy,
+                                    Compression::lz4, Compression::zstd});
       k.po.request_timeout = pick(rng, {Duration::seconds(1), Duration::seconds(3)});
       k.po.retry_backoff = pick(rng, {Duration{0}, Duration::millis(50), Duration::millis(100)});
       ctx.knob(name, "linger.ms", std::to_string(k.po.linger.to_millis()));
       ctx.knob(name, "batch.size", std::to_string(k.po.batch_bytes));
       ctx.knob(name, "max.in.flight", std::to_string(k.po.max_in_flight));
       ctx.knob(name, "compression.type",
-               std::string(protocol::compression_name(k.po.compression)));
+               std::string(compression_name(k.po.compression)));
       ctx.knob(name, "request.timeout.ms", std::to_string(k.po.request_timeout.to_millis()));
       ctx.knob(name, "retry.backoff.ms", std::to_string(k.po.retry_backoff.to_millis()));
     }
@@ -130,7 +131,9 @@ class KeyedWorkload final : public Workload {
     co.fetch_max_wait_ms = 200;
     if (!ctx.draw_knobs) return co;
     Rng rng = ctx.rng.fork(name);
-    co.fetch_max_wait_ms = pick<int32_t>(rng, {0, 50, 200, 500});
+    // Not 0: a tailing consumer with no wait polls in a tight loop (legal, but it buys
+    // nothing here except simulated network traffic).
+    co.fetch_max_wait_ms = pick<int32_t>(rng, {10, 50, 200, 500});
     // 1 byte: the broker still returns at least one whole batch (Kafka's rule).
     co.max_partition_fetch_bytes = pick<int32_t>(rng, {1, 1024, 65536, 1024 * 1024});
     co.fetch_max_bytes = pick<int32_t>(rng, {1, 4096, 50 * 1024 * 1024});
