@@ -335,6 +335,17 @@ class AdminChurnWorkload final : public Workload {
     return b;
   }
 
+  // A topic that may be absent: a producer's metadata request may auto-create it again
+  // with the broker's defaults (any partition count, no overrides).
+  void may_autocreate(Belief& b) const {
+    if (!o_.produce || b.exists == Belief::Exists::yes) return;
+    std::vector<std::string> why = std::move(b.why);
+    if (b.exists == Belief::Exists::no) b = autocreated();
+    else b.merge(autocreated());
+    b.exists = Belief::Exists::unknown;
+    b.why = std::move(why);
+  }
+
   // One op of the log applied to the belief about its topic; contradictions between
   // definite answers are violations right away.
   void apply(const AdminOp& op, Belief& b, std::vector<Violation>& out) const {
@@ -355,6 +366,7 @@ class AdminChurnWorkload final : public Workload {
     if (gone && op.kind != AdminOpKind::create) {
       if (b.exists == E::yes) contradiction("a topic known to exist was missing");
       b.exists = E::no;
+      may_autocreate(b);
       b.why.push_back(line);
       return;
     }
@@ -380,15 +392,7 @@ class AdminChurnWorkload final : public Workload {
         } else if (b.exists != E::no) {
           b.exists = E::unknown;
         }
-        // A producer's metadata request may auto-create it again with the broker's
-        // defaults: any partition count, no overrides.
-        if (o_.produce && b.exists != E::yes) {
-          std::vector<std::string> why = std::move(b.why);
-          if (b.exists == E::no) b = autocreated();
-          else b.merge(autocreated());
-          b.exists = E::unknown;
-          b.why = std::move(why);
-        }
+        may_autocreate(b);
         break;
       case AdminOpKind::add_partitions:
         if (ok) {

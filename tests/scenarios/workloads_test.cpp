@@ -154,7 +154,8 @@ size_t count_containing(const std::vector<std::string>& texts, std::string_view 
 
 TEST(AdminChurn, RejectsAnUnknownOption) {
   using Values = std::map<std::string, std::string>;
-  auto w = admin_churn_workload_type().make(WorkloadOptions(Values{{"topics", "2"}, {"bogus", "1"}}));
+  auto w = admin_churn_workload_type().make(
+      WorkloadOptions(Values{{"topics", "2"}, {"bogus", "1"}}));
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.error().message().find("bogus"), std::string::npos) << w.error().message();
   auto r = restarting_client_workload_type().make(WorkloadOptions(Values{{"self_crash", "maybe"}}));
@@ -278,7 +279,7 @@ TEST(RestartingClient, ARestartedProducerNeverReusesAValue) {
   EXPECT_GE(acks, 100u);
   EXPECT_EQ(rp1_incarnations.size(), 3u);  // started, restarted twice
   EXPECT_GE(r.events["workload.producer_drop"].size(), 2u);
-  EXPECT_GE(dropped, 0u);  // dropped sends are rare with max.in.flight 1; seen in the log
+  EXPECT_GE(dropped, 1u);
   CheckContext cc{r.history, final_state, 0, r.end.ns, Duration::seconds(10).ns, false};
   for (auto fn : {check_lost_writes, check_offset_consistency, check_partition_order,
                   check_consumer_monotonic}) {
