@@ -6,6 +6,8 @@ namespace tern::scenarios {
 const std::vector<WorkloadType>& all_workloads() {
   static const std::vector<WorkloadType> types = {
       keyed_workload_type(),
+      admin_churn_workload_type(),
+      restarting_client_workload_type(),
   };
   return types;
 }
