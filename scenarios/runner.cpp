@@ -240,8 +240,14 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   world.run_until(liveness_end);
   // Whatever the plan did, the cluster is whole for the final read.
   injector.heal_all();
-  for (uint32_t n : client_nodes)
-    if (world.node_up(n)) world.crash_node(n);  // stop the workload
+  // Restartable clients run until stopped; the others end on their own at the workload's
+  // end (a verifier may go on reading after it: it stays).
+  std::vector<uint32_t> lasting_clients;
+  for (const auto& ctx : contexts)
+    for (const auto& c : ctx.clients) {
+      if (c.restartable && world.node_up(c.node)) world.crash_node(c.node);
+      if (!c.restartable) lasting_clients.push_back(c.node);
+    }
   // Every acknowledgement is a durability test: every broker loses power (unsynced data
   // gone, a seeded prefix kept and the next write torn on some) and restarts.
   Rng power = Rng(seed).fork("scenario.power_loss");
@@ -253,8 +259,17 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
     if (!world.node_up(n)) world.start_node(n);
   }
   world.start_node(reader);
-  world.run_until([&] { return final_read.done; }, world.now() + Duration::seconds(60));
-  world.crash_node(reader);
+  world.run_until(
+      [&] {
+        if (!final_read.done) return false;
+        for (uint32_t n : lasting_clients)
+          if (world.node_up(n) && world.node_tasks(n) > 0) return false;
+        return true;
+      },
+      world.now() + Duration::seconds(60));
+  for (uint32_t n = 0; n < world.node_count(); ++n)
+    if (world.node_up(n) && world.node_tasks(n) > 0 && !broker_names.count(world.node_name(n)))
+      world.crash_node(n);
 
   out.sim_ns = world.now().ns;
   out.sends = history.count(OpKind::send);
