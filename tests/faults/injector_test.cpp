@@ -89,7 +89,7 @@ struct Cluster {
 
 TEST(Injector, CrashTakesTheNodeDownAndRestartBringsItBack) {
   Cluster c;
-  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=1 tear=1\n"
+  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=1 tear=1 half_open=0\n"
                     "1.0 restart node=s1\n")
                   .ok());
   c.world.run_until(secs(0.4));
@@ -114,8 +114,8 @@ TEST(Injector, CrashTakesTheNodeDownAndRestartBringsItBack) {
 
 TEST(Injector, CrashOfADownNodeAndRestartOfAnUpNodeAreSkipped) {
   Cluster c;
-  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0\n"
-                    "0.6 crash node=s1 keep_unsynced=0 tear=0\n"
+  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0 half_open=0\n"
+                    "0.6 crash node=s1 keep_unsynced=0 tear=0 half_open=0\n"
                     "0.7 restart node=s2\n"
                     "0.8 pause node=s1 duration=0.1\n")
                   .ok());
@@ -210,7 +210,7 @@ TEST(Injector, PauseDiskAndClockFaultsTakeEffectAndEnd) {
 TEST(Injector, HealAllUndoesEverything) {
   Cluster c;
   const sim::LatencyRange base = c.world.network().latency();
-  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0\n"
+  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0 half_open=0\n"
                     "0.5 pause node=s2 duration=0\n"
                     "0.5 partition a=c1 b=s2 one_way=0 duration=0\n"
                     "0.5 fsync_error node=s2 ppm=1000000 duration=0\n"
@@ -239,7 +239,7 @@ TEST(Injector, HealAllUndoesEverything) {
 
 TEST(Injector, ArmRefusesUnknownNodesAndSchedulesNothing) {
   Cluster c;
-  const Status s = c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0\n"
+  const Status s = c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0 half_open=0\n"
                          "0.6 partition a=s1 b=zz one_way=0 duration=1\n");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().context().find("fault 2"), std::string::npos) << s.error().message();

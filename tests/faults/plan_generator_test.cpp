@@ -155,8 +155,8 @@ TEST(PlanGenerator, CheckBudgetCatchesHandWrittenViolations) {
   const ClusterShape shape = kShapes[0];
   const Duration run = Duration::seconds(10);
   auto plan = FaultPlan::parse(
-      "1 crash node=b1 keep_unsynced=0 tear=0\n"
-      "1.5 crash node=b2 keep_unsynced=0 tear=0\n"  // two of three down: over the budget
+      "1 crash node=b1 keep_unsynced=0 tear=0 half_open=0\n"
+      "1.5 crash node=b2 keep_unsynced=0 tear=0 half_open=0\n"  // two of three down: over the budget
       "2 pause node=c1 duration=1\n"                // a process fault on a client
       "3 restart node=b1\n"
       "9 partition a=b1 b=b2 one_way=0 duration=1\n");  // after heal_at; no heal_all

@@ -77,7 +77,7 @@ TEST(Shrink, SimplifiesParametersThatDoNotMatter) {
   ASSERT_TRUE(r.reproduced);
   EXPECT_FALSE(r.exhausted);
   EXPECT_EQ(r.plan.to_text(),
-            "1.550000000 crash node=b1 keep_unsynced=0 tear=0\n"
+            "1.550000000 crash node=b1 keep_unsynced=0 tear=0 half_open=0\n"
             "1.650000000 partition a=b1 b=b3 one_way=0 duration=0.125000000\n"
             "8.000000000 heal_all\n");
   EXPECT_TRUE(fails(r.plan));
