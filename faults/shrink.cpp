@@ -119,6 +119,8 @@ class Shrinker {
       commit({});
       return true;
     }
+    // Commit only a configuration that was tested: with(items) may drop orphan restarts.
+    bool reduced_any = false;
     size_t n = 2;
     while (items.size() >= 2 && !exhausted_) {
       n = std::min(n, items.size());
@@ -129,7 +131,7 @@ class Shrinker {
         if (test(with(c))) {
           items = c;
           n = 2;
-          reduced = true;
+          reduced = reduced_any = true;
           break;
         }
       }
@@ -142,7 +144,7 @@ class Shrinker {
           if (test(with(complement))) {
             items = std::move(complement);
             n = std::max<size_t>(n - 1, 2);
-            reduced = true;
+            reduced = reduced_any = true;
           }
         }
       }
@@ -151,6 +153,7 @@ class Shrinker {
         n = std::min(n * 2, items.size());
       }
     }
+    if (!reduced_any) return false;
     commit(items);
     TERN_ASSERT(current_.size() <= before);
     return current_.size() < before;

@@ -14,10 +14,11 @@ namespace tern::faults {
 namespace {
 
 const ClusterShape kShapes[] = {
-    {{"b1", "b2", "b3"}, {"c1", "c2"}},
-    {{"b1"}, {"c1"}},
-    {{"b1", "b2", "b3", "b4", "b5"}, {}},
-    {{"b1", "b2"}, {"c1", "c2", "c3"}},
+    {{"b1", "b2", "b3"}, {"c1", "c2"}, {}},
+    {{"b1"}, {"c1"}, {"c1"}},
+    {{"b1", "b2", "b3", "b4", "b5"}, {}, {}},
+    {{"b1", "b2"}, {"c1", "c2", "c3"}, {"c2", "c3"}},
+    {{"b1", "b2", "b3"}, {"p1", "k1"}, {"p1", "k1"}},
 };
 
 std::string join(const std::vector<std::string>& v) {
@@ -34,12 +35,14 @@ TEST(PlanGenerator, RespectsTheBudgetOverManySeeds) {
     const FaultBudget budget;
     const uint32_t max_down = budget.max_down_for(shape.servers.size());
     std::set<std::string> servers(shape.servers.begin(), shape.servers.end());
+    std::set<std::string> restartable(shape.restartable_clients.begin(),
+                                      shape.restartable_clients.end());
     for (uint64_t seed = 1; seed <= 300; ++seed) {
       const GeneratedPlan g = generate_plan(Rng(seed), shape, run, budget);
       const auto violations = check_budget(g.plan, shape, run, budget);
       ASSERT_TRUE(violations.empty()) << "seed " << seed << ":\n" << join(violations) << "\n"
                                       << g.to_text();
-      const PlanProfile p = profile(g.plan);
+      const PlanProfile p = profile(g.plan, shape.servers);
       ASSERT_LE(p.max_nodes_down, max_down) << "seed " << seed;
       ASSERT_TRUE(p.all_recovered) << "seed " << seed;
       ASSERT_LE(p.longest_downtime, budget.max_downtime);
@@ -55,11 +58,25 @@ TEST(PlanGenerator, RespectsTheBudgetOverManySeeds) {
           ASSERT_LE(*e, g.heal_at) << format_fault(f);
         }
         if (!f.is_network()) {
-          for (const auto& n : f.nodes()) ASSERT_TRUE(servers.count(n)) << format_fault(f);
+          for (const auto& n : f.nodes())
+            ASSERT_TRUE(servers.count(n) || (f.is_process() && restartable.count(n)))
+                << format_fault(f);
         }
-        // Only kinds the swarm turned on (restart rides along with crash).
-        const FaultKind k = f.kind == FaultKind::restart ? FaultKind::crash : f.kind;
-        ASSERT_TRUE(g.swarm.enabled(k)) << format_fault(f);
+        // Only kinds the swarm turned on (restart rides along with crash; triggered faults
+        // and client crashes come from the extras).
+        const bool client = !servers.count(f.nodes().empty() ? "" : f.nodes()[0]) &&
+                            f.is_process();
+        if (f.trigger) {
+          ASSERT_TRUE(g.swarm.enabled(SwarmExtra::fsync_crash) ||
+                      g.swarm.enabled(SwarmExtra::ack_crash) ||
+                      g.swarm.enabled(SwarmExtra::fetch_break))
+              << format_fault(f);
+        } else if (client) {
+          ASSERT_TRUE(g.swarm.enabled(SwarmExtra::client_crash)) << format_fault(f);
+        } else {
+          const FaultKind k = f.kind == FaultKind::restart ? FaultKind::crash : f.kind;
+          ASSERT_TRUE(g.swarm.enabled(k)) << format_fault(f);
+        }
       }
       faults += g.plan.size();
     }
@@ -156,14 +173,15 @@ TEST(PlanGenerator, CheckBudgetCatchesHandWrittenViolations) {
   const Duration run = Duration::seconds(10);
   auto plan = FaultPlan::parse(
       "1 crash node=b1 keep_unsynced=0 tear=0 half_open=0\n"
-      "1.5 crash node=b2 keep_unsynced=0 tear=0 half_open=0\n"  // two of three down: over the budget
+      "1.5 crash node=b2 keep_unsynced=0 tear=0 half_open=0\n"  // two of three down
       "2 pause node=c1 duration=1\n"                // a process fault on a client
       "3 restart node=b1\n"
       "9 partition a=b1 b=b2 one_way=0 duration=1\n");  // after heal_at; no heal_all
   ASSERT_TRUE(plan.ok());
   const auto v = check_budget(plan.value(), shape, run, FaultBudget{});
   const std::string all = join(v);
-  EXPECT_NE(all.find("3 nodes down or paused at once (budget 1)"), std::string::npos) << all;
+  // The paused client does not count: only servers are in max_down.
+  EXPECT_NE(all.find("2 nodes down or paused at once (budget 1)"), std::string::npos) << all;
   EXPECT_NE(all.find("non-network fault on client 'c1'"), std::string::npos) << all;
   EXPECT_NE(all.find("fault at or after heal_at"), std::string::npos) << all;
   EXPECT_NE(all.find("ends after heal_at"), std::string::npos) << all;
