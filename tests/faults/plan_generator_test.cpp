@@ -5,6 +5,7 @@
 // the independent profile()/check_budget() replay.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -187,6 +188,56 @@ TEST(PlanGenerator, CheckBudgetCatchesHandWrittenViolations) {
   EXPECT_NE(all.find("ends after heal_at"), std::string::npos) << all;
   EXPECT_NE(all.find("does not end healed"), std::string::npos) << all;
   EXPECT_NE(all.find("does not end with heal_all"), std::string::npos) << all;
+}
+
+TEST(PlanGenerator, SeedsDrawTriggersHalfOpenBlockBridgeAndClientCrashes) {
+  // Over a sweep, every new fault shape shows up, with the parameters the swarm promises.
+  const ClusterShape shape{{"b1", "b2", "b3"}, {"p1", "k1"}, {"k1"}};
+  const Duration run = Duration::seconds(30);
+  std::map<std::string, int> seen;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    const GeneratedPlan g = generate_plan(Rng(seed), shape, run);
+    const std::string text = g.to_text();
+    ASSERT_NE(text.find("# swarm extras on:"), std::string::npos);
+    ASSERT_NE(text.find("half_open_ppm="), std::string::npos);
+    auto again = FaultPlan::parse(g.plan.to_text());
+    ASSERT_TRUE(again.ok()) << again.error().message();
+    ASSERT_EQ(again.value(), g.plan);
+    for (const auto& f : g.plan.faults()) {
+      if (f.half_open) ++seen["half_open"];
+      if (f.kind == FaultKind::block && f.links.size() > 1) ++seen["block many"];
+      if (f.kind == FaultKind::bridge) {
+        ++seen["bridge"];
+        ASSERT_EQ(f.a.size() + f.b.size() + 1, 5u) << format_fault(f);
+      }
+      if (f.kind == FaultKind::crash && f.node == "k1") ++seen["client crash"];
+      if (!f.trigger) continue;
+      const Trigger& t = *f.trigger;
+      ASSERT_EQ(t.on, f.kind == FaultKind::crash ? f.node : f.a[0]) << format_fault(f);
+      ASSERT_GT(t.within, Duration{0});
+      ASSERT_LT(f.latest_start(), g.heal_at);
+      if (f.kind == FaultKind::crash) ASSERT_GT(f.restart_after, Duration{0});
+      if (t.event == "log.fsync.start") {
+        ++seen["fsync crash"];
+        ASSERT_EQ(t.nth, 1u);
+        ASSERT_LE(t.delay, Duration::micros(300));
+      } else if (t.event == "produce.ack") {
+        ++seen[t.match_field.empty() ? "ack crash" : "ack crash of a client"];
+        ASSERT_GE(t.nth, 1u);
+        ASSERT_LE(t.nth, 20u);
+        ASSERT_LE(t.delay, Duration::micros(300));
+      } else {
+        ASSERT_EQ(t.event, "fetch.respond");
+        ASSERT_EQ(t.match_field, "client");
+        ASSERT_LE(t.delay, Duration::micros(200));
+        ++seen[f.kind == FaultKind::crash ? "fetch crash" : "fetch break"];
+        if (f.kind == FaultKind::break_connection) ASSERT_EQ(f.b[0], t.match_value);
+      }
+    }
+  }
+  for (const char* k : {"half_open", "block many", "bridge", "client crash", "fsync crash",
+                        "ack crash", "ack crash of a client", "fetch crash", "fetch break"})
+    EXPECT_GT(seen[k], 0) << k;
 }
 
 }  // namespace
