@@ -22,8 +22,10 @@ const std::vector<KindInfo>& kind_table() {
       {FaultKind::clog, "clog", {K::from, K::to, K::duration}},
       {FaultKind::break_connection, "break_connection", {K::a, K::b}},
       {FaultKind::partition, "partition", {K::a, K::b, K::one_way, K::duration}},
+      {FaultKind::block, "block", {K::links, K::duration}},
+      {FaultKind::bridge, "bridge", {K::a, K::b, K::via, K::duration}},
       {FaultKind::heal, "heal", {}},
-      {FaultKind::crash, "crash", {K::node, K::keep_unsynced, K::tear}},
+      {FaultKind::crash, "crash", {K::node, K::keep_unsynced, K::tear, K::half_open}},
       {FaultKind::restart, "restart", {K::node}},
       {FaultKind::pause, "pause", {K::node, K::duration}},
       {FaultKind::fsync_error, "fsync_error", {K::node, K::ppm, K::duration}},
@@ -44,10 +46,13 @@ const KindInfo& info(FaultKind kind) {
   return t[i];
 }
 
-constexpr std::array<std::string_view, 16> kKeyNames = {
-    "node", "from", "to", "a", "b", "min", "max", "extra", "latency", "duration", "one_way",
-    "keep_unsynced", "tear", "ppm", "capacity", "amount"};
-static_assert(kKeyNames.size() == static_cast<size_t>(Key::amount) + 1);
+constexpr std::array<std::string_view, kKeyCount> kKeyNames = {
+    "node", "from", "to", "a", "b", "via", "links", "min", "max", "extra", "latency",
+    "duration", "one_way", "keep_unsynced", "tear", "half_open", "ppm", "capacity", "amount",
+    "restart_after", "on", "event", "nth", "delay", "within", "match"};
+
+constexpr Key kTriggerKeys[] = {Key::on, Key::event, Key::nth, Key::delay, Key::within,
+                                Key::match};
 
 Status fail(const Fault& f, std::string_view what) {
   return Error(Errc::invalid_argument, std::string(kind_name(f.kind)) + ": " + std::string(what));
@@ -101,6 +106,22 @@ std::optional<Key> key_from_name(std::string_view name) {
 
 std::span<const Key> kind_keys(FaultKind kind) { return info(kind).keys; }
 
+std::span<const Key> kind_optional_keys(FaultKind kind) {
+  static const std::vector<Key> crash = [] {
+    std::vector<Key> v = {Key::restart_after};
+    v.insert(v.end(), std::begin(kTriggerKeys), std::end(kTriggerKeys));
+    return v;
+  }();
+  static const std::vector<Key> trigger(std::begin(kTriggerKeys), std::end(kTriggerKeys));
+  static const std::vector<Key> none;
+  if (kind == FaultKind::crash) return crash;
+  // heal_all ends the plan's safety phase at a fixed time; a triggered one could never fire.
+  if (kind == FaultKind::heal_all) return none;
+  return trigger;
+}
+
+bool is_trigger_key(Key key) { return key >= Key::on; }
+
 std::vector<std::string> Fault::nodes() const {
   std::vector<std::string> out;
   for (Key k : kind_keys(kind)) {
@@ -110,17 +131,30 @@ std::vector<std::string> Fault::nodes() const {
       case Key::to: out.push_back(to); break;
       case Key::a: out.insert(out.end(), a.begin(), a.end()); break;
       case Key::b: out.insert(out.end(), b.begin(), b.end()); break;
+      case Key::via: out.push_back(via); break;
+      case Key::links:
+        for (const auto& [x, y] : links) {
+          out.push_back(x);
+          out.push_back(y);
+        }
+        break;
       default: break;
     }
   }
   return out;
 }
 
+Instant Fault::latest_start() const {
+  if (!trigger) return at;
+  if (trigger->within.ns <= 0) return Instant::never();
+  return at + trigger->within + trigger->delay;
+}
+
 std::optional<Instant> Fault::ends_at() const {
   const auto keys = kind_keys(kind);
   if (std::find(keys.begin(), keys.end(), Key::duration) == keys.end()) return std::nullopt;
   if (duration.ns <= 0) return std::nullopt;
-  return at + duration;
+  return latest_start() + duration;
 }
 
 bool Fault::is_network() const {
@@ -144,8 +178,35 @@ bool valid_node_name(std::string_view name) {
   return true;
 }
 
+bool valid_word(std::string_view word) {
+  if (word.empty() || word.size() > 64) return false;
+  for (char c : word) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 Status validate(const Fault& f) {
   if (f.at.ns < 0) return fail(f, "time must be >= 0");
+  if (f.trigger) {
+    const Trigger& t = *f.trigger;
+    if (f.kind == FaultKind::heal_all) return fail(f, "cannot be triggered");
+    if (!valid_node_name(t.on)) return fail(f, "bad trigger node '" + t.on + "'");
+    if (!valid_word(t.event)) return fail(f, "bad trigger event '" + t.event + "'");
+    if (t.nth < 1) return fail(f, "nth must be >= 1");
+    if (t.delay.ns < 0) return fail(f, "delay must be >= 0");
+    if (t.within.ns < 0) return fail(f, "within must be >= 0");
+    if (t.match_field.empty() != t.match_value.empty())
+      return fail(f, "match needs a field and a value");
+    if (!t.match_field.empty() && (!valid_word(t.match_field) || !valid_word(t.match_value) ||
+                                   t.match_field.find(':') != std::string::npos))
+      return fail(f, "bad match '" + t.match_field + ":" + t.match_value + "'");
+  }
+  if (f.restart_after.ns < 0) return fail(f, "restart_after must be >= 0");
+  if (f.restart_after.ns > 0 && f.kind != FaultKind::crash)
+    return fail(f, "only a crash has restart_after");
   for (const auto& n : f.nodes())
     if (!valid_node_name(n)) return fail(f, "bad node name '" + n + "'");
   const auto keys = kind_keys(f.kind);
@@ -172,6 +233,25 @@ Status validate(const Fault& f) {
       for (const auto& x : f.a)
         if (std::find(f.b.begin(), f.b.end(), x) != f.b.end())
           return fail(f, "node '" + x + "' is on both sides");
+      break;
+    case FaultKind::bridge:
+      if (f.a.empty() || f.b.empty()) return fail(f, "a and b must be non-empty");
+      for (const auto& x : f.a)
+        if (std::find(f.b.begin(), f.b.end(), x) != f.b.end())
+          return fail(f, "node '" + x + "' is on both sides");
+      if (std::find(f.a.begin(), f.a.end(), f.via) != f.a.end() ||
+          std::find(f.b.begin(), f.b.end(), f.via) != f.b.end())
+        return fail(f, "via '" + f.via + "' must be on neither side");
+      break;
+    case FaultKind::block:
+      if (f.links.empty()) return fail(f, "links must be non-empty");
+      for (size_t i = 0; i < f.links.size(); ++i) {
+        if (f.links[i].first == f.links[i].second)
+          return fail(f, "link " + f.links[i].first + ">" + f.links[i].second + " is a loop");
+        for (size_t j = 0; j < i; ++j)
+          if (f.links[j] == f.links[i])
+            return fail(f, "link " + f.links[i].first + ">" + f.links[i].second + " twice");
+      }
       break;
     case FaultKind::fsync_error:
     case FaultKind::bitflip:
@@ -220,11 +300,30 @@ Fault make_partition(Instant at, std::vector<std::string> a, std::vector<std::st
   f.duration = duration;
   return f;
 }
+Fault make_block(Instant at, std::vector<std::pair<std::string, std::string>> links,
+                 Duration duration) {
+  Fault f = base(at, FaultKind::block);
+  f.links = std::move(links);
+  f.duration = duration;
+  return f;
+}
+Fault make_bridge(Instant at, std::vector<std::string> a, std::vector<std::string> b,
+                  std::string via, Duration duration) {
+  Fault f = base(at, FaultKind::bridge);
+  f.a = std::move(a);
+  f.b = std::move(b);
+  f.via = std::move(via);
+  f.duration = duration;
+  return f;
+}
 Fault make_heal(Instant at) { return base(at, FaultKind::heal); }
-Fault make_crash(Instant at, std::string node, bool keep_unsynced, bool tear) {
+Fault make_crash(Instant at, std::string node, bool keep_unsynced, bool tear, bool half_open,
+                 Duration restart_after) {
   Fault f = on_node(at, FaultKind::crash, std::move(node));
   f.keep_unsynced = keep_unsynced;
   f.tear = tear;
+  f.half_open = half_open;
+  f.restart_after = restart_after;
   return f;
 }
 Fault make_restart(Instant at, std::string node) {
@@ -271,5 +370,9 @@ Fault make_jump(Instant at, std::string node, Duration amount) {
   return f;
 }
 Fault make_heal_all(Instant at) { return base(at, FaultKind::heal_all); }
+Fault with_trigger(Fault fault, Trigger trigger) {
+  fault.trigger = std::move(trigger);
+  return fault;
+}
 
 }  // namespace tern::faults

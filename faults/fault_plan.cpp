@@ -49,7 +49,16 @@ std::string keys_of(FaultKind kind) {
     if (!out.empty()) out += ' ';
     out += key_name(k);
   }
-  return out.empty() ? "none" : out;
+  if (out.empty()) out = "none";
+  const auto optional = kind_optional_keys(kind);
+  if (!optional.empty()) {
+    out += "; optional:";
+    for (Key k : optional) {
+      out += ' ';
+      out += key_name(k);
+    }
+  }
+  return out;
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -94,6 +103,55 @@ Status set_value(Fault& f, Key key, std::string_view v) {
       (key == Key::node ? f.node : key == Key::from ? f.from : f.to) = std::move(n.value());
       return {};
     }
+    case Key::via: {
+      auto n = parse_name(v);
+      if (!n.ok()) return expect("a node name");
+      f.via = std::move(n.value());
+      return {};
+    }
+    case Key::links: {
+      // x>y,z>w: directed links.
+      f.links.clear();
+      size_t start = 0;
+      while (true) {
+        const size_t comma = v.find(',', start);
+        const auto part = v.substr(start, comma == v.npos ? v.npos : comma - start);
+        const size_t gt = part.find('>');
+        if (gt == part.npos || !valid_node_name(part.substr(0, gt)) ||
+            !valid_node_name(part.substr(gt + 1)))
+          return expect("links like b1>b2,c1>b3");
+        f.links.emplace_back(std::string(part.substr(0, gt)), std::string(part.substr(gt + 1)));
+        if (comma == v.npos) break;
+        start = comma + 1;
+      }
+      return {};
+    }
+    case Key::on: {
+      auto n = parse_name(v);
+      if (!n.ok()) return expect("a node name");
+      f.trigger->on = std::move(n.value());
+      return {};
+    }
+    case Key::event: {
+      if (!valid_word(v)) return expect("an event kind like log.fsync.start");
+      f.trigger->event = std::string(v);
+      return {};
+    }
+    case Key::nth: {
+      auto n = parse_uint(v, 1'000'000'000);
+      if (!n.ok() || n.value() == 0) return expect("an integer >= 1");
+      f.trigger->nth = static_cast<uint32_t>(n.value());
+      return {};
+    }
+    case Key::match: {
+      const size_t colon = v.find(':');
+      if (colon == v.npos || colon == 0 || colon + 1 == v.size() ||
+          !valid_word(v.substr(0, colon)) || !valid_word(v.substr(colon + 1)))
+        return expect("field:value like topic:events");
+      f.trigger->match_field = std::string(v.substr(0, colon));
+      f.trigger->match_value = std::string(v.substr(colon + 1));
+      return {};
+    }
     case Key::a:
     case Key::b: {
       auto ns = parse_names(v);
@@ -106,6 +164,9 @@ Status set_value(Fault& f, Key key, std::string_view v) {
     case Key::extra:
     case Key::latency:
     case Key::duration:
+    case Key::restart_after:
+    case Key::delay:
+    case Key::within:
     case Key::amount: {
       auto ns = parse_seconds(v);
       if (!ns.ok()) return expect("seconds like 0.500000000");
@@ -117,16 +178,23 @@ Status set_value(Fault& f, Key key, std::string_view v) {
         case Key::extra: f.extra = d; break;
         case Key::latency: f.latency = d; break;
         case Key::duration: f.duration = d; break;
+        case Key::restart_after: f.restart_after = d; break;
+        case Key::delay: f.trigger->delay = d; break;
+        case Key::within: f.trigger->within = d; break;
         default: f.amount = d; break;
       }
       return {};
     }
     case Key::one_way:
     case Key::keep_unsynced:
-    case Key::tear: {
+    case Key::tear:
+    case Key::half_open: {
       if (v != "0" && v != "1") return expect("0 or 1");
-      (key == Key::one_way ? f.one_way : key == Key::keep_unsynced ? f.keep_unsynced : f.tear) =
-          v == "1";
+      bool& b = key == Key::one_way         ? f.one_way
+                : key == Key::keep_unsynced ? f.keep_unsynced
+                : key == Key::tear          ? f.tear
+                                            : f.half_open;
+      b = v == "1";
       return {};
     }
     case Key::ppm: {
@@ -196,6 +264,26 @@ std::string format_value(const Fault& f, Key key) {
     case Key::to: return f.to;
     case Key::a: return join(f.a);
     case Key::b: return join(f.b);
+    case Key::via: return f.via;
+    case Key::links: {
+      std::string out;
+      for (const auto& [x, y] : f.links) {
+        if (!out.empty()) out += ',';
+        out += x + ">" + y;
+      }
+      return out;
+    }
+    case Key::half_open: return f.half_open ? "1" : "0";
+    case Key::restart_after: return format_seconds(f.restart_after.ns);
+    case Key::on: return f.trigger ? f.trigger->on : "";
+    case Key::event: return f.trigger ? f.trigger->event : "";
+    case Key::nth: return f.trigger ? std::to_string(f.trigger->nth) : "";
+    case Key::delay: return f.trigger ? format_seconds(f.trigger->delay.ns) : "";
+    case Key::within: return f.trigger ? format_seconds(f.trigger->within.ns) : "";
+    case Key::match:
+      return f.trigger && !f.trigger->match_field.empty()
+                 ? f.trigger->match_field + ":" + f.trigger->match_value
+                 : "";
     case Key::min: return format_seconds(f.min.ns);
     case Key::max: return format_seconds(f.max.ns);
     case Key::extra: return format_seconds(f.extra.ns);
@@ -217,7 +305,16 @@ std::string format_fault(const Fault& f) {
   out += kind_name(f.kind);
   for (Key k : kind_keys(f.kind)) fmt::format_to(std::back_inserter(out), " {}={}",
                                                   key_name(k), format_value(f, k));
+  for (Key k : kind_optional_keys(f.kind))
+    if (optional_key_set(f, k))
+      fmt::format_to(std::back_inserter(out), " {}={}", key_name(k), format_value(f, k));
   return out;
+}
+
+bool optional_key_set(const Fault& f, Key key) {
+  if (key == Key::restart_after) return f.restart_after.ns != 0;
+  if (key == Key::match) return f.trigger && !f.trigger->match_field.empty();
+  return is_trigger_key(key) && f.trigger.has_value();
 }
 
 Result<Fault> parse_fault(std::string_view line) {
@@ -232,7 +329,9 @@ Result<Fault> parse_fault(std::string_view line) {
   f.at = Instant{at.value()};
   f.kind = *kind;
   const auto keys = kind_keys(*kind);
+  const auto optional = kind_optional_keys(*kind);
   std::vector<bool> seen(keys.size(), false);
+  std::vector<bool> seen_optional(optional.size(), false);
   for (size_t i = 2; i < words.size(); ++i) {
     const auto w = words[i];
     const size_t eq = w.find('=');
@@ -241,14 +340,21 @@ Result<Fault> parse_fault(std::string_view line) {
     const auto name = w.substr(0, eq);
     const auto key = key_from_name(name);
     const auto pos = key ? std::find(keys.begin(), keys.end(), *key) : keys.end();
-    if (pos == keys.end())
+    const auto opt = key ? std::find(optional.begin(), optional.end(), *key) : optional.end();
+    if (pos == keys.end() && opt == optional.end())
       return bad(fmt::format("unknown key '{}' for {} (keys: {})", name, words[1],
                              keys_of(*kind)));
-    const auto idx = static_cast<size_t>(pos - keys.begin());
-    if (seen[idx]) return bad(fmt::format("duplicate key '{}'", name));
-    seen[idx] = true;
+    auto seen_it = pos != keys.end() ? seen.begin() + (pos - keys.begin())
+                                     : seen_optional.begin() + (opt - optional.begin());
+    if (*seen_it) return bad(fmt::format("duplicate key '{}'", name));
+    *seen_it = true;
+    if (is_trigger_key(*key) && !f.trigger) f.trigger.emplace();
     TERN_TRY(set_value(f, *key, w.substr(eq + 1)));
   }
+  if (f.trigger && (f.trigger->on.empty() || f.trigger->event.empty()))
+    return bad(fmt::format("{}: a trigger needs on= and event= (trigger keys: on event nth "
+                           "delay within match)",
+                           words[1]));
   for (size_t i = 0; i < keys.size(); ++i)
     if (!seen[i])
       return bad(fmt::format("{}: missing key '{}' (keys: {})", words[1], key_name(keys[i]),
@@ -257,8 +363,34 @@ Result<Fault> parse_fault(std::string_view line) {
   return f;
 }
 
+bool valid_setting_key(std::string_view key) {
+  if (key.empty() || key.size() > 64) return false;
+  for (char c : key)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+      return false;
+  return true;
+}
+
+bool valid_setting_value(std::string_view value) {
+  if (value.empty() || value.size() > 256) return false;
+  for (char c : value)
+    if (is_space(c) || c == '#' || c == '\n' || static_cast<unsigned char>(c) < 0x21 ||
+        static_cast<unsigned char>(c) > 0x7e)
+      return false;
+  return true;
+}
+
+void FaultPlan::set(std::string key, std::string value) {
+  TERN_ASSERT(valid_setting_key(key), "bad setting key '{}'", key);
+  TERN_ASSERT(valid_setting_value(value), "bad setting value '{}'", value);
+  settings_[std::move(key)] = std::move(value);
+}
+
+void FaultPlan::unset(const std::string& key) { settings_.erase(key); }
+
 std::string FaultPlan::to_text() const {
   std::string out;
+  for (const auto& [k, v] : settings_) out += fmt::format("set {} {}\n", k, v);
   for (const auto& f : faults_) {
     out += format_fault(f);
     out += '\n';
@@ -279,6 +411,24 @@ Result<FaultPlan> FaultPlan::parse(std::string_view text) {
       line = line.substr(0, hash);
     line = trim(line);
     if (line.empty()) continue;
+    if (line.starts_with("set ") || line.starts_with("set\t") || line == "set") {
+      const auto words = split_words(line);
+      if (!plan.faults_.empty())
+        return bad(fmt::format("line {}: settings must come before the first fault", line_no));
+      if (words.size() != 3)
+        return bad(fmt::format("line {}: expected 'set <key> <value>' (one word each)",
+                               line_no));
+      if (!valid_setting_key(words[1]))
+        return bad(fmt::format("line {}: bad setting key '{}' (want [a-z0-9_.-])", line_no,
+                               words[1]));
+      if (!valid_setting_value(words[2]))
+        return bad(fmt::format("line {}: bad setting value '{}'", line_no, words[2]));
+      const std::string key(words[1]);
+      if (plan.settings_.count(key))
+        return bad(fmt::format("line {}: setting '{}' given twice", line_no, key));
+      plan.settings_[key] = std::string(words[2]);
+      continue;
+    }
     auto f = parse_fault(line);
     if (!f.ok()) return bad(fmt::format("line {}: {}", line_no, f.error().context()));
     if (!plan.faults_.empty() && f.value().at < plan.faults_.back().at)

@@ -1,17 +1,24 @@
 #pragma once
 // Shrinks a failing fault plan: the smallest plan that still fails is the bug report.
 //
-// First delta debugging (Zeller's ddmin) over the faults: try dropping chunks of the plan,
-// halving the chunk size when nothing can go, until no single fault can be removed
-// (1-minimal). Then simplify parameters one fault at a time (crash keep_unsynced=0 and
-// tear=0, shorter durations, smaller partition sides, two-way partitions, lower ppm, smaller
-// latencies/skews), keeping each change that still fails, and repeat both until nothing
-// changes or the attempt budget runs out. Nobody else shrinks a fault schedule (DST-ANCHORS):
-// FDB and the VOPR stop at the seed.
+// Each round, until nothing changes or the attempt budget runs out:
+//  1. the caller's reductions (ShrinkOptions::reductions: e.g. a shorter `set duration`, a
+//     dropped workload), tried first and kept while they still fail;
+//  2. delta debugging (Zeller's ddmin) over the faults: try dropping chunks of the plan,
+//     halving the chunk size when nothing can go, until no single fault can be removed
+//     (1-minimal). A restart whose crash was dropped goes with it (it would be noise);
+//  3. parameter simplification one fault at a time (drop a trigger, smaller nth, no delay,
+//     crash keep_unsynced/tear/half_open=0, shorter restart_after and durations, smaller
+//     partition/bridge sides and fewer blocked links, lower ppm, smaller latencies/skews);
+//  4. moving faults earlier (to at/2, or half way to the previous fault; never past it, so
+//     the order stays): a failure at 0.3 s is quicker to replay and read than one at 9 s.
+// Nobody else shrinks a fault schedule (DST-ANCHORS): FDB and the VOPR stop at the seed.
 //
-// still_fails must be deterministic (it replays the scenario with the candidate plan).
+// still_fails must be deterministic (it replays the scenario with the candidate plan); the
+// caller decides what "fails" means (e.g. the same invariant violated).
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "faults/fault_plan.h"
 
@@ -23,6 +30,11 @@ struct ShrinkOptions {
   // failure of a cluster left broken, so by default it stays.
   bool keep_heal_all = true;
   bool simplify_parameters = true;
+  bool move_earlier = true;
+  // Whole-plan candidates from the caller (settings such as a shorter run or a dropped
+  // workload), tried before the faults are shrunk and kept when they still fail. A candidate
+  // equal to the current plan, or with more faults, is ignored.
+  std::function<std::vector<FaultPlan>(const FaultPlan&)> reductions;
 };
 
 struct ShrinkResult {

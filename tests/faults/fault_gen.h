@@ -2,6 +2,7 @@
 // RapidCheck generators for faults and plans, shared by the faults tests.
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,37 @@ inline rc::Gen<Fault> gen_fault() {
           break;
         }
         case Key::b: break;  // drawn with a
+        case Key::via: {
+          // A node on neither side (there is always one when a and b leave it out).
+          std::vector<std::string> free;
+          for (const auto& x : n)
+            if (std::find(f.a.begin(), f.a.end(), x) == f.a.end() &&
+                std::find(f.b.begin(), f.b.end(), x) == f.b.end())
+              free.push_back(x);
+          if (free.empty()) {
+            free.push_back(f.b.back());
+            f.b.pop_back();
+            if (f.b.empty()) {
+              f.b.push_back(f.a.back());
+              f.a.pop_back();
+            }
+          }
+          f.via = *rc::gen::elementOf(free);
+          break;
+        }
+        case Key::links: {
+          const auto k = *rc::gen::inRange<size_t>(1, 5);
+          for (size_t i = 0; i < k; ++i) {
+            const auto x = *rc::gen::elementOf(n);
+            const auto y = *rc::gen::elementOf(n);
+            std::pair<std::string, std::string> link{x, y};
+            if (x != y && std::find(f.links.begin(), f.links.end(), link) == f.links.end())
+              f.links.push_back(std::move(link));
+          }
+          if (f.links.empty()) f.links.emplace_back(n[0], n[1]);
+          break;
+        }
+        case Key::half_open: f.half_open = *rc::gen::arbitrary<bool>(); break;
         case Key::min: f.min = gen_duration(0, 1'000'000'000); break;
         case Key::max: f.max = f.min + gen_duration(0, 1'000'000'000); break;
         case Key::extra: f.extra = gen_duration(0, 5'000'000'000); break;
@@ -62,16 +94,41 @@ inline rc::Gen<Fault> gen_fault() {
         case Key::ppm: f.ppm = *rc::gen::inRange<uint32_t>(0, 1'000'001); break;
         case Key::capacity: f.capacity = *rc::gen::arbitrary<uint64_t>(); break;
         case Key::amount: f.amount = gen_duration(-600'000'000'000, 600'000'000'000); break;
+        default: break;  // optional keys: below
       }
+    }
+    if (f.kind == FaultKind::crash && *rc::gen::arbitrary<bool>())
+      f.restart_after = gen_duration(1, 10'000'000'000);
+    if (f.kind != FaultKind::heal_all && *rc::gen::arbitrary<bool>()) {
+      Trigger t;
+      t.on = *rc::gen::elementOf(n);
+      t.event = *rc::gen::elementOf(std::vector<std::string>{
+          "log.fsync.start", "produce.ack", "fetch.respond", "x.y", "fault.crash"});
+      t.nth = *rc::gen::inRange<uint32_t>(1, 100);
+      t.delay = gen_duration(0, 1'000'000'000);
+      t.within = gen_duration(0, 10'000'000'000);
+      if (*rc::gen::arbitrary<bool>()) {
+        t.match_field = *rc::gen::elementOf(std::vector<std::string>{"client", "topic", "p"});
+        t.match_value = *rc::gen::elementOf(std::vector<std::string>{"c1", "events", "3", "a:b"});
+      }
+      f.trigger = std::move(t);
     }
     RC_ASSERT(validate(f).ok());
     return f;
   });
 }
 
+// A plan with a few random settings (`set <key> <value>` lines).
 inline rc::Gen<FaultPlan> gen_plan() {
-  return rc::gen::map(rc::gen::container<std::vector<Fault>>(gen_fault()),
-                      [](std::vector<Fault> v) { return FaultPlan(std::move(v)); });
+  return rc::gen::exec([] {
+    FaultPlan p(*rc::gen::container<std::vector<Fault>>(gen_fault()));
+    const auto k = *rc::gen::inRange(0, 4);
+    for (int i = 0; i < k; ++i)
+      p.set(*rc::gen::elementOf(std::vector<std::string>{"duration", "drop-workload", "clients",
+                                                         "x.y_z"}),
+            *rc::gen::elementOf(std::vector<std::string>{"12.000000000", "0,2", "1:3", "on"}));
+    return p;
+  });
 }
 
 }  // namespace tern::faults::test

@@ -5,8 +5,11 @@
 // undoes everything, and generated plans run on a real world inside their budget.
 // Method: a small cluster (servers that count the bytes a client streams to them).
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "faults/injector.h"
@@ -89,7 +92,7 @@ struct Cluster {
 
 TEST(Injector, CrashTakesTheNodeDownAndRestartBringsItBack) {
   Cluster c;
-  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=1 tear=1\n"
+  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=1 tear=1 half_open=0\n"
                     "1.0 restart node=s1\n")
                   .ok());
   c.world.run_until(secs(0.4));
@@ -114,8 +117,8 @@ TEST(Injector, CrashTakesTheNodeDownAndRestartBringsItBack) {
 
 TEST(Injector, CrashOfADownNodeAndRestartOfAnUpNodeAreSkipped) {
   Cluster c;
-  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0\n"
-                    "0.6 crash node=s1 keep_unsynced=0 tear=0\n"
+  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0 half_open=0\n"
+                    "0.6 crash node=s1 keep_unsynced=0 tear=0 half_open=0\n"
                     "0.7 restart node=s2\n"
                     "0.8 pause node=s1 duration=0.1\n")
                   .ok());
@@ -210,7 +213,7 @@ TEST(Injector, PauseDiskAndClockFaultsTakeEffectAndEnd) {
 TEST(Injector, HealAllUndoesEverything) {
   Cluster c;
   const sim::LatencyRange base = c.world.network().latency();
-  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0\n"
+  ASSERT_TRUE(c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0 half_open=0\n"
                     "0.5 pause node=s2 duration=0\n"
                     "0.5 partition a=c1 b=s2 one_way=0 duration=0\n"
                     "0.5 fsync_error node=s2 ppm=1000000 duration=0\n"
@@ -239,7 +242,7 @@ TEST(Injector, HealAllUndoesEverything) {
 
 TEST(Injector, ArmRefusesUnknownNodesAndSchedulesNothing) {
   Cluster c;
-  const Status s = c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0\n"
+  const Status s = c.arm("0.5 crash node=s1 keep_unsynced=0 tear=0 half_open=0\n"
                          "0.6 partition a=s1 b=zz one_way=0 duration=1\n");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().context().find("fault 2"), std::string::npos) << s.error().message();
@@ -305,6 +308,234 @@ TEST(Injector, GeneratedPlansRunInsideTheBudgetAndEndHealed) {
     EXPECT_GT(c.received["s2"], s2) << "seed " << seed << " no traffic after heal";
     EXPECT_GT(c.injector->stats().applied, 0u);
   }
+}
+
+// Idle nodes plus a test node "t" that traces x.y every 10 ms: event i (from 0) at
+// (i + 1) * 10 ms with fields i=<i> parity=even|odd. The broker's events (log.fsync.start,
+// produce.ack, fetch.respond) work the same way; these tests do not need a broker.
+struct EventWorld {
+  explicit EventWorld(std::vector<std::string> idle = {"s1", "s2"})
+      : world({.seed = 1, .trace = {.keep_events = true}}) {
+    for (const auto& n : idle)
+      world.add_node(n, [](Runtime& rt) {
+        while (rt.sleep_until(Instant::never()).ok()) {
+        }
+      });
+    world.add_node("t", [](Runtime& rt) {
+      for (int64_t i = 0;; ++i) {
+        if (!rt.sleep_until(rt.now() + Duration::millis(10)).ok()) return;
+        rt.trace("x.y", {{"i", i}, {"parity", i % 2 == 0 ? "even" : "odd"}});
+      }
+    });
+    for (uint32_t n = 0; n < world.node_count(); ++n) world.start_node(n);
+  }
+
+  Status arm(std::string_view text, std::optional<InjectorBudget> budget = std::nullopt) {
+    auto plan = FaultPlan::parse(text);
+    TERN_ASSERT(plan.ok(), "{}", plan.error().message());
+    injector = std::make_unique<Injector>(world, std::move(plan.value()));
+    if (budget) injector->set_budget(*budget);
+    return injector->arm();
+  }
+  // Times of the trace events of a kind (and node).
+  std::vector<Instant> times(std::string_view kind, std::string_view node = {}) {
+    std::vector<Instant> out;
+    for (const auto& e : world.trace().events())
+      if (e.kind == kind && (node.empty() || e.node == node)) out.push_back(e.time);
+    return out;
+  }
+  std::string reason_of_skip() {
+    for (const auto& e : world.trace().events())
+      if (e.kind == "fault.skip") return std::get<std::string>(e.field("reason")->v);
+    return "";
+  }
+  uint32_t id(const char* name) const { return world.node_id(name); }
+
+  World world;
+  std::unique_ptr<Injector> injector;
+};
+
+TEST(InjectorTrigger, FiresAtTheNthMatchingEventPlusDelayAndRestartsAfter) {
+  EventWorld w;
+  // From 0.105: even events at 0.11, 0.13, 0.15 -> the third at 0.15, crash 150 us later.
+  // The pause matches an integer field by its decimal text (i=14 is the event at 0.15).
+  ASSERT_TRUE(w.arm("0.105 crash node=s1 keep_unsynced=0 tear=0 half_open=1 "
+                    "restart_after=0.5 on=t event=x.y nth=3 delay=0.000150000 within=1 "
+                    "match=parity:even\n"
+                    "0.105 pause node=s2 duration=0.1 on=t event=x.y match=i:14 within=1\n")
+                  .ok());
+  w.world.run_until(secs(0.2));
+  EXPECT_FALSE(w.world.node_up(w.id("s1")));
+  ASSERT_EQ(w.times("fault.crash", "s1").size(), 1u);
+  EXPECT_EQ(w.times("fault.crash", "s1")[0], Instant{150'150'000});
+  EXPECT_EQ(w.times("fault.trigger").size(), 2u);
+  EXPECT_EQ(w.times("fault.trigger")[0], secs(0.15));
+  ASSERT_EQ(w.times("fault.pause", "s2").size(), 1u);
+  EXPECT_EQ(w.times("fault.pause", "s2")[0], secs(0.15));
+  w.world.run_until(secs(0.7));
+  // The pause's duration counts from when it was applied.
+  EXPECT_EQ(w.times("fault.pause.end", "s2"), std::vector<Instant>{secs(0.25)});
+  EXPECT_TRUE(w.world.node_up(w.id("s1")));
+  EXPECT_EQ(w.times("fault.restart", "s1"), std::vector<Instant>{Instant{650'150'000}});
+  const auto& st = w.injector->stats();
+  EXPECT_EQ(st.triggers_fired, 2u);
+  EXPECT_EQ(st.triggers_expired, 0u);
+  EXPECT_EQ(st.applied_of(FaultKind::crash), 1u);
+  EXPECT_EQ(st.applied_of(FaultKind::restart), 1u);
+  EXPECT_EQ(st.applied_of(FaultKind::pause), 1u);
+  EXPECT_EQ(st.applied, 3u);
+}
+
+// Property: for any start, nth, delay and filter, the fault happens exactly delay after the
+// nth matching event after `at`.
+RC_GTEST_PROP(InjectorTrigger, FiresExactlyAtTheNthMatchingEvent, ()) {
+  const int64_t at_ms = *rc::gen::inRange<int64_t>(0, 200) * 10 + 5;
+  const auto nth = *rc::gen::inRange<uint32_t>(1, 12);
+  const int64_t delay_ns = *rc::gen::inRange<int64_t>(0, 2'000'000);
+  const int filter = *rc::gen::inRange(0, 3);  // none, even, odd
+  EventWorld w;
+  std::string line = fmt::format("{} pause node=s1 duration=0.001 on=t event=x.y nth={} "
+                                 "delay={} within=10",
+                                 format_seconds(at_ms * 1'000'000), nth,
+                                 format_seconds(delay_ns));
+  if (filter == 1) line += " match=parity:even";
+  if (filter == 2) line += " match=parity:odd";
+  RC_ASSERT(w.arm(line + "\n").ok());
+  // Event i is at (i + 1) * 10 ms; count the matching ones after at.
+  int64_t expected_ms = 0;
+  uint32_t seen = 0;
+  for (int64_t i = 0; seen < nth; ++i) {
+    const int64_t t = (i + 1) * 10;
+    if (t <= at_ms) continue;
+    if (filter == 1 && i % 2 != 0) continue;
+    if (filter == 2 && i % 2 == 0) continue;
+    if (++seen == nth) expected_ms = t;
+  }
+  w.world.run_until(Instant{(expected_ms + 10) * 1'000'000});
+  const auto applied = w.times("fault.pause", "s1");
+  RC_ASSERT(applied.size() == 1u);
+  RC_ASSERT(applied[0] == Instant{expected_ms * 1'000'000 + delay_ns});
+}
+
+TEST(InjectorTrigger, ATriggerThatNeverFiresIsSkipped) {
+  EventWorld w;
+  ASSERT_TRUE(w.arm("0.1 crash node=s1 keep_unsynced=0 tear=0 half_open=0 restart_after=0.1 "
+                    "on=t event=no.such within=0.5\n"
+                    "0.1 partition a=s1 b=s2 one_way=0 duration=1 on=t event=x.y "
+                    "match=parity:never within=0.2\n")
+                  .ok());
+  w.world.run_until(secs(2));
+  EXPECT_TRUE(w.world.node_up(w.id("s1")));
+  EXPECT_FALSE(w.world.network().blocked(w.id("s1"), w.id("s2")));
+  EXPECT_EQ(w.times("fault.skip").size(), 2u);
+  EXPECT_EQ(w.times("fault.skip")[0], secs(0.3));
+  EXPECT_EQ(w.times("fault.skip")[1], secs(0.6));
+  EXPECT_EQ(w.reason_of_skip(), "trigger never fired");
+  EXPECT_EQ(w.injector->stats().triggers_expired, 2u);
+  EXPECT_EQ(w.injector->stats().skipped, 2u);
+  EXPECT_EQ(w.injector->stats().applied, 0u);
+}
+
+TEST(InjectorTrigger, HealAllDropsWaitingTriggers) {
+  EventWorld w;
+  ASSERT_TRUE(w.arm("0.1 crash node=s1 keep_unsynced=0 tear=0 half_open=0 restart_after=0.1 "
+                    "on=t event=x.y nth=1000 within=50\n"
+                    "0.5 heal_all\n")
+                  .ok());
+  w.world.run_until(secs(12));
+  EXPECT_TRUE(w.world.node_up(w.id("s1")));
+  EXPECT_EQ(w.reason_of_skip(), "healed before its trigger fired");
+  EXPECT_EQ(w.injector->stats().triggers_expired, 1u);
+  EXPECT_EQ(w.injector->stats().triggers_fired, 0u);
+}
+
+TEST(InjectorTrigger, TheBudgetSkipsATriggeredCrashThatWouldExceedIt) {
+  EventWorld w;
+  ASSERT_TRUE(w.arm("0.05 pause node=s2 duration=1\n"
+                    "0.1 crash node=s1 keep_unsynced=0 tear=0 half_open=0 restart_after=0.1 "
+                    "on=t event=x.y within=1\n"
+                    "0.2 pause node=s1 duration=0.1 on=t event=x.y within=1\n",
+                    InjectorBudget{{"s1", "s2"}, 1})
+                  .ok());
+  w.world.run_until(secs(0.5));
+  EXPECT_TRUE(w.world.node_up(w.id("s1")));
+  EXPECT_FALSE(w.world.node_paused(w.id("s1")));
+  EXPECT_EQ(w.injector->stats().skipped_budget, 2u);
+  EXPECT_EQ(w.reason_of_skip(), "budget: 1 servers down or paused (max_down 1)");
+  // Once s2 is back, a triggered crash fits.
+  EventWorld v;
+  ASSERT_TRUE(v.arm("0.1 crash node=s1 keep_unsynced=0 tear=0 half_open=0 restart_after=0.1 "
+                    "on=t event=x.y within=1\n",
+                    InjectorBudget{{"s1", "s2"}, 1})
+                  .ok());
+  v.world.run_until(secs(0.15));
+  EXPECT_FALSE(v.world.node_up(v.id("s1")));
+}
+
+TEST(InjectorTrigger, ARestartCanTriggerOnTheInjectorsOwnCrash) {
+  // The injector's fault.* events go through the observers: a restart relative to a crash.
+  EventWorld w;
+  ASSERT_TRUE(w.arm("0.05 restart node=s1 on=s1 event=fault.crash delay=0.2 within=1\n"
+                    "0.1 crash node=s1 keep_unsynced=0 tear=0 half_open=0\n")
+                  .ok());
+  w.world.run_until(secs(0.2));
+  EXPECT_FALSE(w.world.node_up(w.id("s1")));
+  w.world.run_until(secs(0.35));
+  EXPECT_TRUE(w.world.node_up(w.id("s1")));
+  EXPECT_EQ(w.times("fault.restart", "s1"), std::vector<Instant>{secs(0.3)});
+}
+
+TEST(Injector, BridgeBlocksExactlyThePathsBetweenTheHalves) {
+  EventWorld w({"b1", "b2", "b3", "c1", "c2"});
+  ASSERT_TRUE(w.arm("0.1 bridge a=b1,c1 b=b3,c2 via=b2 duration=1\n").ok());
+  w.world.run_until(secs(0.5));
+  const std::set<std::string> a = {"b1", "c1"}, b = {"b3", "c2"};
+  const std::vector<std::string> all = {"b1", "b2", "b3", "c1", "c2", "t"};
+  for (const auto& x : all)
+    for (const auto& y : all) {
+      if (x == y) continue;
+      const bool cut = (a.count(x) && b.count(y)) || (b.count(x) && a.count(y));
+      EXPECT_EQ(w.world.network().blocked(w.world.node_id(x), w.world.node_id(y)), cut)
+          << x << " -> " << y;
+    }
+  w.world.run_until(secs(1.2));
+  for (const auto& x : all)
+    for (const auto& y : all)
+      if (x != y) EXPECT_FALSE(w.world.network().blocked(w.world.node_id(x), w.world.node_id(y)));
+  EXPECT_EQ(w.times("fault.bridge.end").size(), 1u);
+}
+
+TEST(Injector, BlockCutsSingleLinksOneWayAndOverlapsCount) {
+  EventWorld w({"b1", "b2", "b3"});
+  ASSERT_TRUE(w.arm("0.1 block links=b1>b2,b3>b1 duration=1\n"
+                    "0.2 partition a=b1 b=b2 one_way=1 duration=2\n")
+                  .ok());
+  const uint32_t b1 = w.id("b1"), b2 = w.id("b2"), b3 = w.id("b3");
+  w.world.run_until(secs(0.5));
+  auto& net = w.world.network();
+  EXPECT_TRUE(net.blocked(b1, b2));
+  EXPECT_FALSE(net.blocked(b2, b1));
+  EXPECT_TRUE(net.blocked(b3, b1));
+  EXPECT_FALSE(net.blocked(b1, b3));
+  EXPECT_FALSE(net.blocked(b2, b3));
+  w.world.run_until(secs(1.5));
+  EXPECT_TRUE(net.blocked(b1, b2)) << "the partition still blocks b1 -> b2";
+  EXPECT_FALSE(net.blocked(b3, b1));
+  w.world.run_until(secs(2.5));
+  EXPECT_FALSE(net.blocked(b1, b2));
+}
+
+TEST(Injector, ClientCrashWithRestartAfterComesBack) {
+  Cluster c;
+  ASSERT_TRUE(c.arm("0.5 crash node=c1 keep_unsynced=0 tear=0 half_open=1 restart_after=0.5\n")
+                  .ok());
+  c.world.run_until(secs(0.75));
+  EXPECT_FALSE(c.world.node_up(c.id("c1")));
+  const uint64_t during = c.received["s1"];
+  c.world.run_until(secs(2.0));
+  EXPECT_TRUE(c.world.node_up(c.id("c1")));
+  EXPECT_GT(c.received["s1"], during);
+  EXPECT_EQ(c.injector->stats().applied_of(FaultKind::restart), 1u);
 }
 
 }  // namespace

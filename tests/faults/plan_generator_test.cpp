@@ -5,6 +5,7 @@
 // the independent profile()/check_budget() replay.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -14,10 +15,11 @@ namespace tern::faults {
 namespace {
 
 const ClusterShape kShapes[] = {
-    {{"b1", "b2", "b3"}, {"c1", "c2"}},
-    {{"b1"}, {"c1"}},
-    {{"b1", "b2", "b3", "b4", "b5"}, {}},
-    {{"b1", "b2"}, {"c1", "c2", "c3"}},
+    {{"b1", "b2", "b3"}, {"c1", "c2"}, {}},
+    {{"b1"}, {"c1"}, {"c1"}},
+    {{"b1", "b2", "b3", "b4", "b5"}, {}, {}},
+    {{"b1", "b2"}, {"c1", "c2", "c3"}, {"c2", "c3"}},
+    {{"b1", "b2", "b3"}, {"p1", "k1"}, {"p1", "k1"}},
 };
 
 std::string join(const std::vector<std::string>& v) {
@@ -34,12 +36,14 @@ TEST(PlanGenerator, RespectsTheBudgetOverManySeeds) {
     const FaultBudget budget;
     const uint32_t max_down = budget.max_down_for(shape.servers.size());
     std::set<std::string> servers(shape.servers.begin(), shape.servers.end());
+    std::set<std::string> restartable(shape.restartable_clients.begin(),
+                                      shape.restartable_clients.end());
     for (uint64_t seed = 1; seed <= 300; ++seed) {
       const GeneratedPlan g = generate_plan(Rng(seed), shape, run, budget);
       const auto violations = check_budget(g.plan, shape, run, budget);
       ASSERT_TRUE(violations.empty()) << "seed " << seed << ":\n" << join(violations) << "\n"
                                       << g.to_text();
-      const PlanProfile p = profile(g.plan);
+      const PlanProfile p = profile(g.plan, shape.servers);
       ASSERT_LE(p.max_nodes_down, max_down) << "seed " << seed;
       ASSERT_TRUE(p.all_recovered) << "seed " << seed;
       ASSERT_LE(p.longest_downtime, budget.max_downtime);
@@ -55,11 +59,25 @@ TEST(PlanGenerator, RespectsTheBudgetOverManySeeds) {
           ASSERT_LE(*e, g.heal_at) << format_fault(f);
         }
         if (!f.is_network()) {
-          for (const auto& n : f.nodes()) ASSERT_TRUE(servers.count(n)) << format_fault(f);
+          for (const auto& n : f.nodes())
+            ASSERT_TRUE(servers.count(n) || (f.is_process() && restartable.count(n)))
+                << format_fault(f);
         }
-        // Only kinds the swarm turned on (restart rides along with crash).
-        const FaultKind k = f.kind == FaultKind::restart ? FaultKind::crash : f.kind;
-        ASSERT_TRUE(g.swarm.enabled(k)) << format_fault(f);
+        // Only kinds the swarm turned on (restart rides along with crash; triggered faults
+        // and client crashes come from the extras).
+        const bool client = !servers.count(f.nodes().empty() ? "" : f.nodes()[0]) &&
+                            f.is_process();
+        if (f.trigger) {
+          ASSERT_TRUE(g.swarm.enabled(SwarmExtra::fsync_crash) ||
+                      g.swarm.enabled(SwarmExtra::ack_crash) ||
+                      g.swarm.enabled(SwarmExtra::fetch_break))
+              << format_fault(f);
+        } else if (client) {
+          ASSERT_TRUE(g.swarm.enabled(SwarmExtra::client_crash)) << format_fault(f);
+        } else {
+          const FaultKind k = f.kind == FaultKind::restart ? FaultKind::crash : f.kind;
+          ASSERT_TRUE(g.swarm.enabled(k)) << format_fault(f);
+        }
       }
       faults += g.plan.size();
     }
@@ -155,20 +173,71 @@ TEST(PlanGenerator, CheckBudgetCatchesHandWrittenViolations) {
   const ClusterShape shape = kShapes[0];
   const Duration run = Duration::seconds(10);
   auto plan = FaultPlan::parse(
-      "1 crash node=b1 keep_unsynced=0 tear=0\n"
-      "1.5 crash node=b2 keep_unsynced=0 tear=0\n"  // two of three down: over the budget
+      "1 crash node=b1 keep_unsynced=0 tear=0 half_open=0\n"
+      "1.5 crash node=b2 keep_unsynced=0 tear=0 half_open=0\n"  // two of three down
       "2 pause node=c1 duration=1\n"                // a process fault on a client
       "3 restart node=b1\n"
       "9 partition a=b1 b=b2 one_way=0 duration=1\n");  // after heal_at; no heal_all
   ASSERT_TRUE(plan.ok());
   const auto v = check_budget(plan.value(), shape, run, FaultBudget{});
   const std::string all = join(v);
-  EXPECT_NE(all.find("3 nodes down or paused at once (budget 1)"), std::string::npos) << all;
+  // The paused client does not count: only servers are in max_down.
+  EXPECT_NE(all.find("2 nodes down or paused at once (budget 1)"), std::string::npos) << all;
   EXPECT_NE(all.find("non-network fault on client 'c1'"), std::string::npos) << all;
   EXPECT_NE(all.find("fault at or after heal_at"), std::string::npos) << all;
   EXPECT_NE(all.find("ends after heal_at"), std::string::npos) << all;
   EXPECT_NE(all.find("does not end healed"), std::string::npos) << all;
   EXPECT_NE(all.find("does not end with heal_all"), std::string::npos) << all;
+}
+
+TEST(PlanGenerator, SeedsDrawTriggersHalfOpenBlockBridgeAndClientCrashes) {
+  // Over a sweep, every new fault shape shows up, with the parameters the swarm promises.
+  const ClusterShape shape{{"b1", "b2", "b3"}, {"p1", "k1"}, {"k1"}};
+  const Duration run = Duration::seconds(30);
+  std::map<std::string, int> seen;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    const GeneratedPlan g = generate_plan(Rng(seed), shape, run);
+    const std::string text = g.to_text();
+    ASSERT_NE(text.find("# swarm extras on:"), std::string::npos);
+    ASSERT_NE(text.find("half_open_ppm="), std::string::npos);
+    auto again = FaultPlan::parse(g.plan.to_text());
+    ASSERT_TRUE(again.ok()) << again.error().message();
+    ASSERT_EQ(again.value(), g.plan);
+    for (const auto& f : g.plan.faults()) {
+      if (f.half_open) ++seen["half_open"];
+      if (f.kind == FaultKind::block && f.links.size() > 1) ++seen["block many"];
+      if (f.kind == FaultKind::bridge) {
+        ++seen["bridge"];
+        ASSERT_EQ(f.a.size() + f.b.size() + 1, 5u) << format_fault(f);
+      }
+      if (f.kind == FaultKind::crash && f.node == "k1") ++seen["client crash"];
+      if (!f.trigger) continue;
+      const Trigger& t = *f.trigger;
+      ASSERT_EQ(t.on, f.kind == FaultKind::crash ? f.node : f.a[0]) << format_fault(f);
+      ASSERT_GT(t.within, Duration{0});
+      ASSERT_LT(f.latest_start(), g.heal_at);
+      if (f.kind == FaultKind::crash) ASSERT_GT(f.restart_after, Duration{0});
+      if (t.event == "log.fsync.start") {
+        ++seen["fsync crash"];
+        ASSERT_EQ(t.nth, 1u);
+        ASSERT_LE(t.delay, Duration::micros(300));
+      } else if (t.event == "produce.ack") {
+        ++seen[t.match_field.empty() ? "ack crash" : "ack crash of a client"];
+        ASSERT_GE(t.nth, 1u);
+        ASSERT_LE(t.nth, 20u);
+        ASSERT_LE(t.delay, Duration::micros(300));
+      } else {
+        ASSERT_EQ(t.event, "fetch.respond");
+        ASSERT_EQ(t.match_field, "client");
+        ASSERT_LE(t.delay, Duration::micros(200));
+        ++seen[f.kind == FaultKind::crash ? "fetch crash" : "fetch break"];
+        if (f.kind == FaultKind::break_connection) ASSERT_EQ(f.b[0], t.match_value);
+      }
+    }
+  }
+  for (const char* k : {"half_open", "block many", "bridge", "client crash", "fsync crash",
+                        "ack crash", "ack crash of a client", "fetch crash", "fetch break"})
+    EXPECT_GT(seen[k], 0) << k;
 }
 
 }  // namespace
