@@ -490,12 +490,15 @@ int cmd_replay(int argc, char** argv) {
 
 }  // namespace
 
+int cmd_sim_determinism(int argc, char** argv);  // cmd_sim_determinism.cpp
+
 int cmd_sim(int argc, char** argv) {
   if (argc < 2) return usage_error("missing subcommand: list, run or replay");
   const std::string_view sub = argv[1];
   if (sub == "list") return cmd_list();
   if (sub == "run") return cmd_run(argc - 1, argv + 1);
   if (sub == "replay") return cmd_replay(argc - 1, argv + 1);
+  if (sub == "determinism") return cmd_sim_determinism(argc - 1, argv + 1);
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::fputs(kHelp, stdout);
     return 0;

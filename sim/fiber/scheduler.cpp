@@ -227,6 +227,12 @@ void Scheduler::resume_group(uint32_t group) {
 
 bool Scheduler::run_one() {
   while (!runnable_.empty()) {
+    if (shuffle_ && runnable_.size() > 1) {
+      // A uniform pick: swap it to the front. The queue's order carries no meaning in this
+      // mode, only its content does, so the swap changes no later draw's odds.
+      const auto i = static_cast<size_t>(shuffle_->below(runnable_.size()));
+      std::swap(runnable_[0], runnable_[i]);
+    }
     Task* t = runnable_.front();
     runnable_.pop_front();
     if (!paused_.empty() && paused_.count(t->group_)) {
@@ -286,6 +292,7 @@ void Scheduler::unpark(Task* t, Wake reason) {
 
 // The heap helpers keep each slot's `pos` up to date. (deadline, seq) is a total order, so
 // the heap's shape never decides which timer fires first: removals cannot leak into behaviour.
+// (With shuffled ties only a 2^-64 key collision would, and the shape is seeded too.)
 inline void Scheduler::heap_place(uint32_t pos, const HeapEntry& e) {
   heap_[pos] = e;
   slots_[e.slot].pos = pos;
@@ -341,7 +348,9 @@ TimerId Scheduler::add_timer(Instant deadline, UniqueFunction fn) {
   s.seq = seq;
   s.live = true;
   const auto pos = static_cast<uint32_t>(heap_.size());
-  heap_.push_back({deadline, seq, slot});
+  // Two equal random keys (odds 2^-64 per pair) would fall back to the heap's shape, which
+  // is itself a function of the operations so far: still the same run for the same seed.
+  heap_.push_back({deadline, shuffle_ ? shuffle_->next_u64() : seq, slot});
   s.pos = pos;
   heap_sift_up(pos);
   return {slot, seq};

@@ -5,6 +5,12 @@
 // time in sim/simulated, CLOCK_MONOTONIC in sim/real) asks for the next deadline and fires
 // timers when their time has come.
 //
+// Tie shuffling (shuffle_ties, simulation only): FIFO is one legal interleaving among many,
+// and code that silently relies on it (a task that assumes its wake-up runs before another's)
+// passes every seed. With a seeded Rng the scheduler instead runs a uniformly drawn runnable
+// task each time, and timers with equal deadlines fire in a seeded order (each timer draws a
+// random tie key when armed, in place of its arming sequence). Same seed, same order.
+//
 // Each task belongs to a group (a simulated node). kill_group() unwinds every fiber of a group
 // newest first, running the destructors on their stacks: a crash that leaks nothing.
 #include <cstdint>
@@ -17,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/runtime/rng.h"
 #include "sim/runtime/sync/wait_queue.h"
 #include "sim/runtime/task.h"
 
@@ -55,10 +62,16 @@ class Scheduler {
   bool fire_next_timer(Instant now);
 
   bool has_runnable() const { return !runnable_.empty(); }
-  // Runs runnable tasks in FIFO order until none is left.
+  // Runs runnable tasks in FIFO order (or seeded order, see shuffle_ties) until none is left.
   void run_runnable();
   // Runs one runnable task; false if there was none.
   bool run_one();
+
+  // From now on, pick the next runnable task, and order timers with equal deadlines, by draws
+  // from `rng` instead of FIFO / arming order. Timers already armed keep their tie keys. Off
+  // (the default) costs one predictable branch per run_one and per add_timer.
+  void shuffle_ties(Rng rng) { shuffle_.emplace(rng); }
+  bool shuffling_ties() const { return shuffle_.has_value(); }
 
   // A paused group's tasks do not run (a stalled process: SIGSTOP, a long GC pause, a VM
   // migration); they keep their place and resume in order when the group is resumed.
@@ -83,6 +96,8 @@ class Scheduler {
   // The heap holds live timers only: cancel_timer removes its entry at once (each slot knows
   // where its entry sits). Lazy deletion let cancelled park timers (request timeouts that
   // rarely fire) pile up by the thousand and made every push and pop walk a deep heap.
+  // `seq` orders equal deadlines: the arming sequence, or a seeded draw when shuffling ties
+  // (the slot keeps the true sequence for TimerId checks).
   struct HeapEntry {
     Instant deadline;
     uint64_t seq;
@@ -124,6 +139,7 @@ class Scheduler {
   std::unique_ptr<StackPool> stacks_;
   std::set<uint32_t> paused_;
   std::deque<Task*> held_;  // runnable tasks of paused groups, in queue order
+  std::optional<Rng> shuffle_;
 };
 
 enum class TaskState : uint8_t { runnable, running, parked, finished };

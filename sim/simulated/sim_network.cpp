@@ -37,6 +37,7 @@ struct SimNetwork::Conn {
     size_t outstanding = 0;  // in flight toward this end + unread here: the window
     bool fin = false;        // the peer's FIN arrived
     bool closed = false;     // this end's owner closed it (or is gone)
+    bool dead = false;       // this end's machine lost power (half-open): nothing reaches it
     WaitQueue readers;       // tasks reading at this end
     WaitQueue space;         // tasks writing toward this end, waiting for window
   };
@@ -115,7 +116,12 @@ class SimStream final : public Stream {
     me.readers.notify_all();
     conn_->ends[1 - end_].space.notify_all();
     // A crashing node sends nothing; the network resets its connections afterwards.
-    if (!conn_->reset && net_.crashing_ != me.node) net_.send_chunk(*conn_, 1 - end_, {}, true);
+    if (conn_->reset || net_.crashing_ == me.node) return;
+    // The peer's machine is gone (half-open): our FIN would never be answered. Ending the
+    // connection here is what the peer of a dead machine eventually sees; resetting now also
+    // keeps it off the list the dead node's restart resets.
+    if (conn_->ends[1 - end_].dead) net_.reset_conn(*conn_, "closed toward a dead node");
+    else net_.send_chunk(*conn_, 1 - end_, {}, true);
   }
   const Address& peer() const override { return conn_->ends[1 - end_].address; }
   const Address& local() const override { return conn_->ends[end_].address; }
@@ -174,7 +180,10 @@ class SimListener final : public Listener {
     if (state_->closed) return;
     state_->closed = true;
     net_.listeners_.erase({state_->node, state_->address.port});
-    for (auto& c : state_->backlog) net_.reset_conn(*c, "listener closed");
+    // A machine losing power resets nothing: node_down leaves these connections half-open.
+    const bool power_loss = net_.crashing_ == state_->node && net_.crashing_half_open_;
+    for (auto& c : state_->backlog)
+      if (!power_loss) net_.reset_conn(*c, "listener closed");
     state_->backlog.clear();
     state_->acceptors.notify_all();
   }
@@ -286,13 +295,44 @@ void SimNetwork::reset_conn(Conn& c, const char* why) {
 }
 
 void SimNetwork::node_down(uint32_t node) {
+  const bool half_open = crashing_half_open_;
   crashing_ = UINT32_MAX;
+  crashing_half_open_ = false;
   std::vector<std::shared_ptr<Conn>> hit;
   for (auto& [id, weak] : conns_) {
     auto c = weak.lock();
-    if (c && (c->ends[0].node == node || c->ends[1].node == node)) hit.push_back(c);
+    if (c && !c->reset && (c->ends[0].node == node || c->ends[1].node == node))
+      hit.push_back(c);
   }
-  for (auto& c : hit) reset_conn(*c, "node down");
+  for (auto& c : hit) {
+    if (!half_open) {
+      reset_conn(*c, "node down");
+      continue;
+    }
+    // The dead end's memory is gone; bytes already on the wire toward the peer still arrive.
+    for (auto& e : c->ends) {
+      if (e.node != node) continue;
+      e.dead = true;
+      e.rx.clear();
+      e.rx_bytes = 0;
+      e.rx_offset = 0;
+    }
+    world_.trace_event(Severity::debug, "net", "net.half_open",
+                       {{"conn", c->id}, {"a", c->ends[0].address.to_string()},
+                        {"b", c->ends[1].address.to_string()}});
+  }
+}
+
+void SimNetwork::node_up(uint32_t node) {
+  std::vector<std::shared_ptr<Conn>> hit;
+  for (auto& [id, weak] : conns_) {
+    auto c = weak.lock();
+    if (!c || c->reset) continue;
+    if ((c->ends[0].dead && c->ends[0].node == node) ||
+        (c->ends[1].dead && c->ends[1].node == node))
+      hit.push_back(c);
+  }
+  for (auto& c : hit) reset_conn(*c, "peer restarted");
 }
 
 void SimNetwork::send_chunk(Conn& c, int to_end, std::vector<uint8_t> bytes, bool fin) {
@@ -322,6 +362,9 @@ void SimNetwork::deliver_head(const std::shared_ptr<Conn>& c, int to_end) {
   auto& to = c->ends[to_end];
   to.delivery_armed = false;
   if (c->reset || to.inflight.empty()) return;
+  // A dead machine acknowledges nothing: the chunks wait (the window fills and the writer
+  // stalls) until the connection is reset. Not re-armed: nothing can deliver them.
+  if (to.dead) return;
   const uint32_t from_node = c->ends[1 - to_end].node;
   const Instant now = world_.now();
   // A blocked or clogged direction stalls: TCP keeps retransmitting until it gets through.
@@ -413,6 +456,9 @@ Result<std::unique_ptr<Stream>> SimNetwork::connect(uint32_t node, const Address
   return std::unique_ptr<Stream>(new SimStream(*this, std::move(conn), 0));
 }
 
-void SimNetwork::node_crashing(uint32_t node) { crashing_ = node; }
+void SimNetwork::node_crashing(uint32_t node, bool half_open) {
+  crashing_ = node;
+  crashing_half_open_ = half_open;
+}
 
 }  // namespace tern::sim

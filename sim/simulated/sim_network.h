@@ -37,9 +37,16 @@ class SimNetwork {
   // The Network a node's runtime hands out.
   std::unique_ptr<Network> node_network(uint32_t node);
   // A node is about to crash: its sockets, destroyed by the unwinding, send no FIN.
-  void node_crashing(uint32_t node);
-  // A node went down: its peers see their connections reset.
+  // half_open: the machine lost power (CrashOptions::half_open), see node_down.
+  void node_crashing(uint32_t node, bool half_open = false);
+  // A node went down. A process crash: its peers see their connections reset at once.
+  // A power loss (half_open): its peers' connections stay open and silent; what they write
+  // toward it waits in flight (their writes stall once the window is full) and their reads
+  // wait for their deadlines, until they close the connection or the node restarts.
   void node_down(uint32_t node);
+  // A node (re)started: its fresh network stack answers every connection of its previous
+  // incarnation with a reset. We reset them all now rather than at each peer's next packet.
+  void node_up(uint32_t node);
 
   // --- fault hooks ---
   void set_latency(LatencyRange range) { latency_ = range; }
@@ -90,6 +97,7 @@ class SimNetwork {
   uint64_t next_conn_id_ = 1;
   uint16_t next_ephemeral_port_ = 40000;
   uint32_t crashing_ = UINT32_MAX;
+  bool crashing_half_open_ = false;
   uint64_t bytes_delivered_ = 0;
   uint64_t chunks_delivered_ = 0;
 };

@@ -1,5 +1,7 @@
 #include "sim/simulated/world.h"
 
+#include <algorithm>
+
 #include "sim/simulated/sim_runtime.h"
 
 namespace tern::sim {
@@ -7,10 +9,12 @@ namespace tern::sim {
 World::World(Options options)
     : options_(options),
       rng_(options.seed),
-      buggify_rng_(Rng(options.seed).fork("buggify")),
       trace_(options.trace),
       scheduler_(static_cast<Tasks&>(*this), options.stack_bytes),
-      network_(std::make_unique<SimNetwork>(*this, static_cast<Tasks&>(*this), Rng(options.seed).fork("network"))) {}
+      network_(std::make_unique<SimNetwork>(*this, static_cast<Tasks&>(*this),
+                                            Rng(options.seed).fork("network"))) {
+  if (options_.shuffle_ties) scheduler_.shuffle_ties(Rng(options_.seed).fork("scheduler"));
+}
 
 World::~World() {
   // Unwind every node while the network and disks they use still exist.
@@ -105,6 +109,7 @@ void World::start_node(uint32_t node) {
   n.up = true;
   n.runtime = std::make_unique<SimRuntime>(*this, node, n.incarnation);
   trace_event(Severity::info, n.name, "node.start", {{"incarnation", n.incarnation}});
+  network_->node_up(node);
   n.runtime->spawn("main", [this, node] {
     Node& self = nodes_[node];
     self.main(*self.runtime);
@@ -115,10 +120,16 @@ void World::crash_node(uint32_t node, CrashOptions options) {
   TERN_ASSERT(node < nodes_.size());
   Node& n = nodes_[node];
   TERN_ASSERT(n.up, "crash of node '{}' that is down", n.name);
-  trace_event(Severity::info, n.name, "node.crash",
-              {{"tear", options.tear_last_write ? 1 : 0},
-               {"keep_unsynced", options.keep_unsynced_prefix ? 1 : 0}});
-  network_->node_crashing(node);
+  // half_open is traced only when set: existing runs keep their trace hashes.
+  if (options.half_open)
+    trace_event(Severity::info, n.name, "node.crash",
+                {{"tear", options.tear_last_write ? 1 : 0},
+                 {"keep_unsynced", options.keep_unsynced_prefix ? 1 : 0}, {"half_open", 1}});
+  else
+    trace_event(Severity::info, n.name, "node.crash",
+                {{"tear", options.tear_last_write ? 1 : 0},
+                 {"keep_unsynced", options.keep_unsynced_prefix ? 1 : 0}});
+  network_->node_crashing(node, options.half_open);
   scheduler_.kill_group(node);
   network_->node_down(node);
   n.disk->crash(options);
@@ -192,17 +203,32 @@ void World::record_event(Severity severity, std::string_view node, std::string_v
   trace_.add(std::move(e));
 }
 
+namespace {
+// A site's stream: seeded from (seed, site) only. Its first draw is the activation, the rest
+// are the firing draws, so both are independent of every other site.
+Rng buggify_stream(uint64_t seed, std::string_view site) {
+  return Rng(seed).fork("buggify").fork(site);
+}
+}  // namespace
+
+bool World::buggify_site_enabled(uint64_t seed, std::string_view site) {
+  return buggify_stream(seed, site).one_in(4);
+}
+
 bool World::buggify(std::string_view site) {
   if (!options_.buggify) return false;
   auto it = buggify_sites_.find(site);
   if (it == buggify_sites_.end()) {
-    // FoundationDB's rule: a site is enabled once per run with P=1/4, then fires with P=1/4.
-    const bool enabled = buggify_rng_.one_in(4);
-    it = buggify_sites_.emplace(std::string(site), enabled).first;
+    Rng rng = buggify_stream(options_.seed, site);
+    bool enabled = rng.one_in(4);  // drawn even when overridden: the firing stream stays put
+    if (!options_.buggify_sites.empty())
+      enabled = std::find(options_.buggify_sites.begin(), options_.buggify_sites.end(), site) !=
+                options_.buggify_sites.end();
+    it = buggify_sites_.emplace(std::string(site), BuggifySite{enabled, rng}).first;
     trace_event(Severity::info, "world", "buggify.site",
                 {{"site", site}, {"enabled", enabled ? 1 : 0}});
   }
-  return it->second && buggify_rng_.one_in(4);
+  return it->second.enabled && it->second.rng.one_in(4);
 }
 
 uint64_t World::fingerprint() {

@@ -36,6 +36,13 @@ class World : private Tasks {
     bool buggify = false;  // let broker code take rare-but-legal paths
     WallTime wall_start{1'767'225'600'000};  // 2026-01-01T00:00:00Z: fixed, not the host's clock
     size_t stack_bytes = 256 * 1024;
+    // Run the runnable tasks of an instant, and timers due at the same instant, in a seeded
+    // order instead of FIFO (fiber::Scheduler::shuffle_ties): finds code that relies on one
+    // interleaving. Off by default; on or off, the same seed gives the same run.
+    bool shuffle_ties = false;
+    // When not empty (and buggify is on): exactly these buggify sites are enabled, whatever
+    // their seeded activation draw says; every other site is off. To aim a run at one site.
+    std::vector<std::string> buggify_sites = {};
   };
   explicit World(Options options);
   ~World();
@@ -83,7 +90,15 @@ class World : private Tasks {
   // A world-level trace event (node "world"), e.g. a fault being applied.
   void trace_event(Severity severity, std::string_view node, std::string_view kind,
                    std::initializer_list<TraceField> fields);
+  // FoundationDB's BUGGIFY: a site is enabled for the run with P=1/4 and, when enabled,
+  // fires with P=1/4 per evaluation. Both are drawn per site from a stream seeded by
+  // (seed, site) alone, so a site's decisions do not depend on which other sites ran, or
+  // how often: adding or removing a call at one site shifts no other site. The first
+  // evaluation of a site records a `buggify.site` trace event (site, enabled).
   bool buggify(std::string_view site);
+  // A site's activation for `seed` (what buggify() will decide at the site's first call,
+  // before any buggify_sites override): a pure function, for tests and tools.
+  static bool buggify_site_enabled(uint64_t seed, std::string_view site);
   // Observers of every trace event of the run (nodes' and the world's), called right after
   // the event is recorded: how event-triggered faults and the runner's counters see the run
   // without the broker holding test code. An observer runs inside whatever emitted the event
@@ -119,15 +134,18 @@ class World : private Tasks {
                     std::initializer_list<TraceField> fields);
 
   Options options_;
+  struct BuggifySite {
+    bool enabled;
+    Rng rng;  // the site's own firing stream
+  };
   Rng rng_;
-  Rng buggify_rng_;
   Instant now_{0};
   uint64_t steps_ = 0;
   TraceLog trace_;
   fiber::Scheduler scheduler_;
   std::unique_ptr<SimNetwork> network_;
   std::vector<Node> nodes_;
-  std::map<std::string, bool, std::less<>> buggify_sites_;
+  std::map<std::string, BuggifySite, std::less<>> buggify_sites_;
   std::vector<TraceObserver> observers_;
 };
 

@@ -3,6 +3,8 @@
 // virtual and every interleaving is reproducible.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -147,6 +149,93 @@ TEST(Sync, JoinTimesOutOnARunningTask) {
     EXPECT_TRUE(slow.join().ok());
     EXPECT_EQ(rt.now(), Instant{0} + Duration::seconds(10));
   });
+}
+
+
+// ---- under shuffled ties ------------------------------------------------------------------
+// The primitives promise FIFO among waiters, not among runnable tasks: with the scheduler
+// picking runnable tasks in a seeded order they must still hand off in arrival order, bound
+// concurrency and lose nothing.
+
+void run_shuffled(uint64_t seed, std::function<void(Runtime&)> body) {
+  sim::World world({.seed = seed, .trace = {}, .shuffle_ties = true});
+  const uint32_t n = world.add_node("n1", std::move(body));
+  world.start_node(n);
+  world.run_until_idle(Instant{0} + Duration::seconds(3600));
+}
+
+TEST(SyncShuffled, MutexExcludesAndHandsOffInArrivalOrder) {
+  std::set<std::vector<int>> arrival_orders;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    std::vector<int> arrived, order;
+    int inside = 0;
+    run_shuffled(seed, [&](Runtime& rt) {
+      Mutex m(rt);
+      std::vector<TaskHandle> ts;
+      for (int i = 0; i < 6; ++i)
+        ts.push_back(rt.spawn("t", [&, i] {
+          arrived.push_back(i);
+          MutexLock lock(m);
+          ASSERT_TRUE(lock.owns());
+          EXPECT_EQ(++inside, 1);
+          order.push_back(i);
+          EXPECT_TRUE(rt.sleep_for(Duration::millis(1)).ok());
+          --inside;
+        }));
+      for (auto& t : ts) EXPECT_TRUE(t.join().ok());
+      EXPECT_FALSE(m.locked());
+    });
+    EXPECT_EQ(order, arrived) << "seed " << seed;
+    EXPECT_EQ(order.size(), 6u);
+    arrival_orders.insert(arrived);
+  }
+  EXPECT_GT(arrival_orders.size(), 1u);  // the mode did shuffle them
+}
+
+TEST(SyncShuffled, SemaphoreEventChannelAndFutureStillWork) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    int inside = 0, peak = 0, woken = 0;
+    std::vector<int> got;
+    run_shuffled(seed, [&](Runtime& rt) {
+      Semaphore sem(rt, 2);
+      Event ev(rt);
+      Channel<int> ch(rt, 2);
+      Promise<int> p(rt);
+      Future<int> f = p.future();
+      std::vector<TaskHandle> ts;
+      for (int i = 0; i < 6; ++i)
+        ts.push_back(rt.spawn("w", [&] {
+          ASSERT_TRUE(sem.acquire().ok());
+          peak = std::max(peak, ++inside);
+          rt.yield();
+          --inside;
+          sem.release();
+          EXPECT_TRUE(ev.wait().ok());
+          ++woken;
+        }));
+      ts.push_back(rt.spawn("producer", [&] {
+        for (int i = 0; i < 20; ++i) EXPECT_TRUE(ch.send(i).ok());
+        ch.close();
+      }));
+      ts.push_back(rt.spawn("promise", [&] { p.set(42); }));
+      while (true) {
+        Result<int> v = ch.recv();
+        if (!v.ok()) break;
+        got.push_back(v.value());
+      }
+      auto v = f.get();
+      ASSERT_TRUE(v.ok());
+      EXPECT_EQ(v.value(), 42);
+      EXPECT_TRUE(rt.sleep_for(Duration::millis(1)).ok());
+      ev.set();
+      for (auto& t : ts) EXPECT_TRUE(t.join().ok());
+    });
+    EXPECT_EQ(peak, 2) << "seed " << seed;
+    EXPECT_EQ(woken, 6) << "seed " << seed;
+    std::vector<int> want(20);
+    for (int i = 0; i < 20; ++i) want[static_cast<size_t>(i)] = i;
+    EXPECT_EQ(got, want) << "seed " << seed;
+  }
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -82,8 +84,15 @@ struct WorkloadStats {
   uint64_t crashes = 0;
 };
 
-WorkloadStats random_workload(uint64_t seed) {
-  World world({.seed = seed, .trace = {.keep_events = true}});
+struct WorkloadModes {
+  bool shuffle_ties = false;
+  bool half_open = false;  // every crash is a power loss
+};
+
+WorkloadStats random_workload(uint64_t seed, WorkloadModes modes = {}) {
+  World world({.seed = seed,
+               .trace = {.keep_events = true},
+               .shuffle_ties = modes.shuffle_ties});
   constexpr int kNodes = 4;
   for (int i = 0; i < kNodes; ++i) {
     world.add_node(fmt::format("n{}", i), [i](Runtime& rt) {
@@ -135,7 +144,8 @@ WorkloadStats random_workload(uint64_t seed) {
       case 0:
         if (world.node_up(victim)) {
           world.crash_node(victim, {.keep_unsynced_prefix = faults.one_in(2),
-                                    .tear_last_write = faults.one_in(2)});
+                                    .tear_last_write = faults.one_in(2),
+                                    .half_open = modes.half_open});
           world.at(world.now() + Duration::millis(100), [&world, victim] {
             if (!world.node_up(victim)) world.start_node(victim);
           });
@@ -160,7 +170,9 @@ WorkloadStats random_workload(uint64_t seed) {
   return stats;
 }
 
-uint64_t random_workload_fingerprint(uint64_t seed) { return random_workload(seed).fingerprint; }
+uint64_t random_workload_fingerprint(uint64_t seed, WorkloadModes modes = {}) {
+  return random_workload(seed, modes).fingerprint;
+}
 
 TEST(World, RandomWorkloadDoesRealWork) {
   // Guards the determinism properties against a workload that silently does nothing.
@@ -176,6 +188,19 @@ TEST(World, RandomWorkloadDoesRealWork) {
 
 RC_GTEST_PROP(World, SameSeedSameRun, (uint64_t seed)) {
   RC_ASSERT(random_workload_fingerprint(seed) == random_workload_fingerprint(seed));
+}
+
+// The new modes keep the promise too, and do change the run.
+TEST(World, SameSeedSameRunWithShuffledTiesAndHalfOpenCrashes) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    for (WorkloadModes m : {WorkloadModes{true, false}, WorkloadModes{false, true},
+                            WorkloadModes{true, true}}) {
+      const auto a = random_workload(seed, m);
+      EXPECT_EQ(a.fingerprint, random_workload_fingerprint(seed, m)) << "seed " << seed;
+      EXPECT_NE(a.fingerprint, random_workload_fingerprint(seed)) << "seed " << seed;
+      EXPECT_GT(a.echoes_ok, 10u) << "seed " << seed;
+    }
+  }
 }
 
 TEST(World, DifferentSeedsDiverge) {
@@ -425,6 +450,288 @@ TEST(World, PausedNodeStallsAndResumesInOrder) {
   world.resume_node(n);
   world.run_for(Duration::seconds(10));
   EXPECT_EQ(ticks, (std::vector<int64_t>{1, 2, 12, 13, 14}));
+}
+
+
+// ---- tie shuffling ------------------------------------------------------------------------
+
+// Spawns `n` tasks at once (all runnable at the same instant) and returns the order they ran.
+std::vector<int> spawn_order(uint64_t seed, bool shuffle, int n) {
+  std::vector<int> order;
+  World world({.seed = seed, .trace = {}, .shuffle_ties = shuffle});
+  const uint32_t node = world.add_node("n", [&](Runtime& rt) {
+    std::vector<TaskHandle> ts;
+    for (int i = 0; i < n; ++i) ts.push_back(rt.spawn("t", [&order, i] { order.push_back(i); }));
+    for (auto& t : ts) EXPECT_TRUE(t.join().ok());
+  });
+  world.start_node(node);
+  world.run_until_idle();
+  return order;
+}
+
+TEST(World, ShuffledTiesRunEveryTaskInASeededNonFifoOrder) {
+  std::vector<int> fifo(8);
+  for (int i = 0; i < 8; ++i) fifo[static_cast<size_t>(i)] = i;
+  EXPECT_EQ(spawn_order(1, false, 8), fifo);
+  std::set<std::vector<int>> orders;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    auto order = spawn_order(seed, true, 8);
+    EXPECT_EQ(order, spawn_order(seed, true, 8)) << "seed " << seed;
+    auto sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, fifo) << "every task runs exactly once";
+    orders.insert(order);
+  }
+  EXPECT_GT(orders.size(), 15u);  // 8! orders: 20 seeds rarely repeat one, or hit FIFO
+}
+
+// Timers due at the same instant: arming order without the mode, a seeded order with it.
+std::vector<int> timer_tie_order(uint64_t seed, bool shuffle) {
+  std::vector<int> order;
+  World world({.seed = seed, .trace = {}, .shuffle_ties = shuffle});
+  for (int i = 0; i < 8; ++i)
+    world.at(Instant{0} + Duration::millis(5), [&order, i] { order.push_back(i); });
+  world.run_until_idle();
+  return order;
+}
+
+TEST(World, ShuffledTiesFireEqualDeadlineTimersInASeededOrder) {
+  const std::vector<int> armed = {0, 1, 2, 3, 4, 5, 6, 7};
+  EXPECT_EQ(timer_tie_order(3, false), armed);
+  std::set<std::vector<int>> orders;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    auto o = timer_tie_order(seed, true);
+    EXPECT_EQ(o, timer_tie_order(seed, true));
+    EXPECT_EQ(o.size(), 8u);
+    orders.insert(o);
+  }
+  EXPECT_GT(orders.size(), 5u);
+}
+
+TEST(World, ShuffledTiesKeepDeadlineOrderAndPauseAndKill) {
+  World world({.seed = 4, .trace = {}, .shuffle_ties = true});
+  std::vector<int64_t> ticks;
+  int spinners_done = 0;
+  const uint32_t n = world.add_node("n", [&](Runtime& rt) {
+    // Tasks that yield to each other still all finish.
+    for (int i = 0; i < 4; ++i)
+      rt.spawn("spin", [&rt, &spinners_done] {
+        for (int k = 0; k < 50; ++k) rt.yield();
+        ++spinners_done;
+      });
+    for (int i = 0; i < 5; ++i) {
+      (void)rt.sleep_for(Duration::seconds(1));
+      ticks.push_back(rt.now().ns / 1000'000'000);
+    }
+    Event never(rt);
+    (void)never.wait();
+  });
+  const uint32_t victim = world.add_node("victim", [](Runtime& rt) {
+    for (int i = 0; i < 5; ++i) rt.spawn("w", [&rt] { (void)rt.sleep_for(Duration::seconds(3600)); });
+    Event never(rt);
+    (void)never.wait();
+  });
+  world.start_node(n);
+  world.start_node(victim);
+  world.run_for(Duration::millis(2500));
+  EXPECT_EQ(spinners_done, 4);
+  world.pause_node(n);
+  world.run_for(Duration::seconds(10));
+  EXPECT_EQ(ticks, (std::vector<int64_t>{1, 2}));
+  world.resume_node(n);
+  world.run_for(Duration::seconds(10));
+  EXPECT_EQ(ticks, (std::vector<int64_t>{1, 2, 12, 13, 14}));
+  EXPECT_EQ(world.node_tasks(victim), 6u);
+  world.crash_node(victim);
+  EXPECT_EQ(world.node_tasks(victim), 0u);
+  world.restart_node(victim);
+  world.run_for(Duration::seconds(1));
+  EXPECT_EQ(world.node_tasks(victim), 6u);
+}
+
+// ---- buggify per site ---------------------------------------------------------------------
+
+// The first `calls` decisions of each site, evaluating the sites round-robin in `order`.
+std::map<std::string, std::vector<bool>> buggify_decisions(
+    uint64_t seed, const std::vector<std::string>& order, int calls,
+    std::vector<std::string> force = {}) {
+  World world({.seed = seed, .trace = {}, .buggify = true, .buggify_sites = std::move(force)});
+  std::map<std::string, std::vector<bool>> out;
+  for (int k = 0; k < calls; ++k)
+    for (const auto& site : order) out[site].push_back(world.buggify(site));
+  return out;
+}
+
+TEST(World, BuggifySiteDecisionsDependOnSeedAndSiteOnly) {
+  const std::vector<std::string> sites = {"a.one", "b.two", "c.three", "d.four", "e.five"};
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    const auto all = buggify_decisions(seed, sites, 40);
+    // Another order, and each site alone: the same activation and firing sequence.
+    const std::vector<std::string> reversed(sites.rbegin(), sites.rend());
+    EXPECT_EQ(buggify_decisions(seed, reversed, 40), all) << "seed " << seed;
+    for (const auto& site : sites) {
+      const auto alone = buggify_decisions(seed, {site}, 40);
+      EXPECT_EQ(alone.at(site), all.at(site)) << "seed " << seed << " site " << site;
+      const bool any = std::find(all.at(site).begin(), all.at(site).end(), true) !=
+                       all.at(site).end();
+      // A disabled site never fires; an enabled one fired in 40 tries (odds of not: 1e-5).
+      EXPECT_EQ(any, World::buggify_site_enabled(seed, site)) << seed << " " << site;
+    }
+  }
+}
+
+TEST(World, BuggifyEnablesAboutAQuarterOfSitesAndFiresAQuarterOfTheTime) {
+  int enabled = 0, fired = 0, evaluated = 0;
+  for (int i = 0; i < 2000; ++i)
+    enabled += World::buggify_site_enabled(7, fmt::format("site.{}", i)) ? 1 : 0;
+  EXPECT_GT(enabled, 420);  // 500 expected; sd ~19
+  EXPECT_LT(enabled, 580);
+  World world({.seed = 7, .trace = {}, .buggify = true});
+  for (int i = 0; i < 2000; ++i) {
+    const std::string site = fmt::format("site.{}", i);
+    if (!World::buggify_site_enabled(7, site)) continue;
+    for (int k = 0; k < 20; ++k) {
+      fired += world.buggify(site) ? 1 : 0;
+      ++evaluated;
+    }
+  }
+  EXPECT_GT(fired * 100, evaluated * 22);
+  EXPECT_LT(fired * 100, evaluated * 28);
+}
+
+TEST(World, BuggifySitesListForcesExactlyThoseSites) {
+  const std::vector<std::string> sites = {"a", "b", "c", "d", "e", "f", "g", "h"};
+  const auto d = buggify_decisions(5, sites, 40, {"c", "g"});
+  for (const auto& site : sites) {
+    const bool any = std::find(d.at(site).begin(), d.at(site).end(), true) != d.at(site).end();
+    EXPECT_EQ(any, site == "c" || site == "g") << site;
+  }
+  // The list does not turn buggify on by itself.
+  World off({.seed = 5, .trace = {}, .buggify = false, .buggify_sites = {"c"}});
+  EXPECT_FALSE(off.buggify("c"));
+}
+
+TEST(World, BuggifySiteTraceEventAtFirstEvaluation) {
+  World world({.seed = 2, .trace = {.keep_events = true}, .buggify = true});
+  for (int k = 0; k < 5; ++k) (void)world.buggify("x");
+  int n = 0;
+  for (const auto& e : world.trace().events())
+    if (e.kind == "buggify.site") ++n;
+  EXPECT_EQ(n, 1);
+}
+
+// ---- half-open connections ----------------------------------------------------------------
+
+struct HalfOpenRun {
+  Errc read = Errc::ok;          // the client's read from the crashed server
+  Instant read_at{0};
+  Errc write = Errc::ok;         // the client's big write toward it
+  Instant write_at{0};
+  Errc after_restart = Errc::ok; // a read on the old connection once the server restarted
+  Instant after_restart_at{0};
+  Errc reconnect = Errc::ok;     // a new connect while the server is down
+};
+
+HalfOpenRun half_open_run(bool half_open) {
+  World world({.seed = 17, .trace = {}});
+  HalfOpenRun r;
+  const uint32_t server = world.add_node("server", [&](Runtime& rt) {
+    auto l = rt.net().listen({"server", 1});
+    ASSERT_TRUE(l.ok());
+    std::vector<std::unique_ptr<Stream>> keep;
+    while (true) {
+      auto s = l.value()->accept(Instant::never());
+      if (!s.ok()) return;
+      keep.push_back(std::move(s.value()));
+    }
+  });
+  const uint32_t client = world.add_node("client", [&](Runtime& rt) {
+    auto a = rt.net().connect({"server", 1}, rt.now() + Duration::seconds(1));
+    auto b = rt.net().connect({"server", 1}, rt.now() + Duration::seconds(1));
+    auto c = rt.net().connect({"server", 1}, rt.now() + Duration::seconds(1));
+    ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+    (void)rt.sleep_for(Duration::seconds(1));  // the server crashes at 1 s
+    auto writer = rt.spawn("writer", [&] {
+      std::vector<uint8_t> big(4 << 20, 7);  // more than the window: must stall
+      r.write = b.value()->write_all(big, rt.now() + Duration::seconds(5)).code();
+      r.write_at = rt.now();
+    });
+    std::vector<uint8_t> buf(10);
+    r.read = a.value()->read_some(buf, rt.now() + Duration::seconds(3)).code();
+    r.read_at = rt.now();
+    r.reconnect = rt.net().connect({"server", 1}, rt.now() + Duration::seconds(2)).code();
+    EXPECT_TRUE(writer.join().ok());
+    // The server restarts at 20 s; this read waits for whatever comes first.
+    r.after_restart = c.value()->read_some(buf, rt.now() + Duration::seconds(60)).code();
+    r.after_restart_at = rt.now();
+  });
+  world.start_node(server);
+  world.start_node(client);
+  world.run_for(Duration::millis(1500));
+  EXPECT_EQ(world.network().open_connections(), 3u);
+  world.crash_node(server, {.half_open = half_open});
+  world.run_until(Instant{0} + Duration::seconds(20));
+  world.restart_node(server);
+  world.run_until(Instant{0} + Duration::seconds(100));
+  return r;
+}
+
+TEST(World, HalfOpenCrashLeavesPeersSilentUntilRestart) {
+  const auto r = half_open_run(true);
+  // Reads wait for their deadline, writes stall once the window is full.
+  EXPECT_EQ(r.read, Errc::timed_out);
+  EXPECT_GT(r.read_at, Instant{0} + Duration::seconds(3));
+  EXPECT_EQ(r.write, Errc::timed_out);
+  EXPECT_GT(r.write_at, Instant{0} + Duration::seconds(6));
+  // Connecting to the machine that is down still times out.
+  EXPECT_EQ(r.reconnect, Errc::timed_out);
+  // The restart resets the old connection.
+  EXPECT_EQ(r.after_restart, Errc::reset);
+  EXPECT_EQ(r.after_restart_at, Instant{0} + Duration::seconds(20));
+}
+
+TEST(World, ProcessCrashResetsPeersAtOnce) {
+  const auto r = half_open_run(false);
+  EXPECT_EQ(r.read, Errc::reset);
+  EXPECT_LT(r.read_at, Instant{0} + Duration::millis(1600));
+  EXPECT_EQ(r.write, Errc::reset);
+  EXPECT_EQ(r.reconnect, Errc::timed_out);
+  EXPECT_EQ(r.after_restart, Errc::reset);
+  EXPECT_LT(r.after_restart_at, Instant{0} + Duration::seconds(8));
+}
+
+TEST(World, ClosingAHalfOpenConnectionEndsItBeforeTheRestart) {
+  World world({.seed = 19, .trace = {.keep_events = true}});
+  const uint32_t server = world.add_node("server", [&](Runtime& rt) {
+    auto l = rt.net().listen({"server", 1});
+    ASSERT_TRUE(l.ok());
+    auto s = l.value()->accept(Instant::never());
+    Event never(rt);
+    (void)never.wait();
+  });
+  const uint32_t client = world.add_node("client", [&](Runtime& rt) {
+    auto s = rt.net().connect({"server", 1}, rt.now() + Duration::seconds(1));
+    ASSERT_TRUE(s.ok());
+    (void)rt.sleep_for(Duration::seconds(2));
+    ASSERT_TRUE(s.value()->write_all(bytes_of("hello"), rt.now() + Duration::seconds(1)).ok());
+    s.value()->close();
+    Event never(rt);
+    (void)never.wait();
+  });
+  world.start_node(server);
+  world.start_node(client);
+  world.run_for(Duration::seconds(1));
+  world.crash_node(server, {.half_open = true});
+  world.run_for(Duration::seconds(5));
+  world.restart_node(server);
+  world.run_for(Duration::seconds(1));
+  int resets = 0, half_opens = 0;
+  for (const auto& e : world.trace().events()) {
+    resets += e.kind == "net.reset";
+    half_opens += e.kind == "net.half_open";
+  }
+  EXPECT_EQ(half_opens, 1);
+  EXPECT_EQ(resets, 1);  // at the close, not again at the restart
 }
 
 }  // namespace
