@@ -34,7 +34,7 @@ struct ShrinkOptions {
   // Whole-plan candidates from the caller (settings such as a shorter run or a dropped
   // workload), tried before the faults are shrunk and kept when they still fail. A candidate
   // equal to the current plan, or with more faults, is ignored.
-  std::function<std::vector<FaultPlan>(const FaultPlan&)> reductions;
+  std::function<std::vector<FaultPlan>(const FaultPlan&)> reductions = nullptr;
 };
 
 struct ShrinkResult {

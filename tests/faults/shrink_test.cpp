@@ -167,8 +167,12 @@ RC_GTEST_PROP(Shrink, KeepsAFailingPlanFailingAndOnlyMovesTimesEarlier, ()) {
 }
 
 TEST(Shrink, TriggersSimplifyToTimedOrToTheirSmallestMoment) {
-  Trigger t{.on = "b1", .event = "log.fsync.start", .nth = 7, .delay = Duration::micros(200),
-            .within = Duration::seconds(2)};
+  Trigger t;
+  t.on = "b1";
+  t.event = "log.fsync.start";
+  t.nth = 7;
+  t.delay = Duration::micros(200);
+  t.within = Duration::seconds(2);
   const FaultPlan plan({with_trigger(make_crash(Instant{1'000'000'000}, "b1", true, true, true,
                                                 Duration::seconds(2)),
                                      t),
