@@ -89,7 +89,7 @@ std::string Outcome::failure_kind() const {
 Result<Scenario> apply_plan_settings(const Scenario& base, const faults::FaultPlan& plan) {
   Scenario sc = base;
   std::set<size_t> dropped;
-  for (const auto& [key, value] : std::map<std::string, std::string>{} /*MERGE plan.settings()*/) {
+  for (const auto& [key, value] : plan.settings()) {
     if (key == "duration") {
       auto ns = faults::parse_seconds(value);
       if (!ns.ok() || ns.value() <= 0)
@@ -142,12 +142,13 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   Outcome out;
   out.scenario = sc.name;
   out.seed = seed;
-  out.shuffled = sc.scheduler == SchedulerMode::shuffle ||
-                 (sc.scheduler == SchedulerMode::seed &&
-                  Rng(seed).fork("scenario.scheduler").one_in(4));
+  out.shuffled =
+      sc.scheduler == SchedulerMode::shuffle ||
+      (sc.scheduler == SchedulerMode::seed && Rng(seed).fork("scenario.scheduler").one_in(4));
   sim::World world({.seed = seed,
                     .trace = {.keep_events = options.keep_trace},
-                    .buggify = options.buggify /*MERGE, .shuffle_ties = out.shuffled*/});
+                    .buggify = options.buggify,
+                    .shuffle_ties = out.shuffled});
   History history;
   faults::ClusterShape shape;
   std::vector<Address> bootstrap;
@@ -200,7 +201,7 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   for (const auto& ctx : contexts) {
     for (const auto& c : ctx.clients) {
       shape.clients.push_back(c.name);
-      // MERGE if (c.restartable) shape.restartable_clients.push_back(c.name);
+      if (c.restartable) shape.restartable_clients.push_back(c.name);
       client_nodes.push_back(c.node);
     }
     for (const auto& t : ctx.expected_topics) expected.push_back(t);
@@ -223,14 +224,18 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
     for (const auto& [kind, every] : sc.forced_kinds) {
       swarm.on[static_cast<size_t>(kind)] = true;
       auto& gap = swarm.mean_gap[static_cast<size_t>(kind)];
-      if (every.ns > 0) gap = every;
-      else if (gap.ns == 0) gap = Duration{sc.duration.ns / 10};
+      if (every.ns > 0)
+        gap = every;
+      else if (gap.ns == 0)
+        gap = Duration{sc.duration.ns / 10};
     }
     plan = faults::generate_plan(rng, shape, sc.duration, sc.budget, swarm);
     out.swarm_text = swarm.to_text();
   }
   out.plan_text = plan.to_text();
   faults::Injector injector(world, plan);
+  // Triggered faults land when their event comes: the injector keeps them in the budget.
+  injector.set_budget({shape.servers, sc.budget.max_down_for(shape.servers.size())});
   Status armed = injector.arm();
   TERN_ASSERT(armed.ok(), "fault plan does not fit the cluster: {}", armed.error().message());
   RunCounters counters(world, broker_names);
@@ -254,7 +259,8 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   for (uint32_t n : broker_nodes) {
     if (sc.power_loss && world.node_up(n)) {
       const bool keep = power.one_in(2);
-      world.crash_node(n, {.keep_unsynced_prefix = keep, .tear_last_write = keep && power.one_in(2)});
+      world.crash_node(n,
+                       {.keep_unsynced_prefix = keep, .tear_last_write = keep && power.one_in(2)});
     }
     if (!world.node_up(n)) world.start_node(n);
   }
@@ -278,15 +284,19 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   out.failures = history.count(OpKind::fail);
   out.crashes_after_ack = counters.crashes_after_ack();
   out.acks_crashed_before_fsync = counters.acks_crashed_before_fsync();
-  out.faults_applied["total"] = injector.stats().applied;  // MERGE
+  for (const auto& [kind, n] : injector.stats().applied_by_kind)
+    if (kind != faults::FaultKind::heal_all && n > 0)
+      out.faults_applied[std::string(faults::kind_name(kind))] = n;
 
   if (!final_read.done)
-    out.violations.push_back({"final_read", "the final read of every partition did not finish "
-                                            "within 60 s after the power loss", world.now().ns});
+    out.violations.push_back({"final_read",
+                              "the final read of every partition did not finish "
+                              "within 60 s after the power loss",
+                              world.now().ns});
   for (const auto& p : final_read.problems)
     out.violations.push_back({"final_read", p, world.now().ns});
-  CheckContext ctx{history, final_read.state, heal_at.ns, liveness_end.ns, sc.liveness_bound.ns,
-                   false};
+  CheckContext ctx{history,         final_read.state,     heal_at.ns,
+                   liveness_end.ns, sc.liveness_bound.ns, false};
   ctx.consumers = std::move(consumers);
   ctx.log_start = &final_read.log_start;
   ctx.retention_topics = retention_topics;
@@ -322,9 +332,9 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   // A few events, not hundreds: the picture keeps the last events, which must stay the run's.
   constexpr size_t kViolationEventsMax = 3;
   for (size_t i = 0; i < out.violations.size() && i < kViolationEventsMax; ++i)
-    world.trace_event(Severity::error, "checker", "invariant.violated",
-                      {{"invariant", out.violations[i].invariant},
-                       {"message", out.violations[i].message}});
+    world.trace_event(
+        Severity::error, "checker", "invariant.violated",
+        {{"invariant", out.violations[i].invariant}, {"message", out.violations[i].message}});
   if (out.violations.size() > kViolationEventsMax)
     world.trace_event(Severity::error, "checker", "invariant.violated.more",
                       {{"count", out.violations.size() - kViolationEventsMax}});

@@ -120,7 +120,8 @@ class Parser {
     } else if (key == "faults") {
       TERN_TRY(need(1));
       if (args[0] != "swarm" && args[0] != "none")
-        return Error(Errc::invalid_argument, fmt::format("faults '{}': want swarm or none", args[0]));
+        return Error(Errc::invalid_argument,
+                     fmt::format("faults '{}': want swarm or none", args[0]));
       s_.faults = args[0] == "swarm";
     } else if (key == "force") {
       if (args.empty()) return Error(Errc::invalid_argument, "force takes a fault kind");
@@ -135,7 +136,8 @@ class Parser {
       Duration every{0};
       for (const auto& [k, v] : kv.value()) {
         if (k != "every")
-          return Error(Errc::invalid_argument, fmt::format("force: unknown key '{}' (keys: every)", k));
+          return Error(Errc::invalid_argument,
+                       fmt::format("force: unknown key '{}' (keys: every)", k));
         auto d = parse_duration(v);
         if (!d.ok()) return d.error();
         every = d.value();
@@ -158,12 +160,12 @@ class Parser {
           auto d = parse_duration(v);
           if (!d.ok()) return d.error();
           if (d.value().ns <= 0) return Error(Errc::invalid_argument, k + " must be > 0");
-          (k == "max_downtime" ? s_.budget.max_downtime : s_.budget.max_fault_duration) =
-              d.value();
+          (k == "max_downtime" ? s_.budget.max_downtime : s_.budget.max_fault_duration) = d.value();
         } else {
           return Error(Errc::invalid_argument,
                        fmt::format("budget: unknown key '{}' (keys: max_down max_downtime "
-                                   "max_fault_duration heal_at_percent)", k));
+                                   "max_fault_duration heal_at_percent)",
+                                   k));
         }
       }
     } else if (key == "power_loss" || key == "knobs") {
@@ -173,14 +175,19 @@ class Parser {
       (key == "power_loss" ? s_.power_loss : s_.knobs) = b.value();
     } else if (key == "scheduler") {
       TERN_TRY(need(1));
-      if (args[0] == "fifo") s_.scheduler = SchedulerMode::fifo;
-      else if (args[0] == "shuffle") s_.scheduler = SchedulerMode::shuffle;
-      else if (args[0] == "seed") s_.scheduler = SchedulerMode::seed;
-      else return Error(Errc::invalid_argument, "scheduler: want fifo, shuffle or seed");
+      if (args[0] == "fifo")
+        s_.scheduler = SchedulerMode::fifo;
+      else if (args[0] == "shuffle")
+        s_.scheduler = SchedulerMode::shuffle;
+      else if (args[0] == "seed")
+        s_.scheduler = SchedulerMode::seed;
+      else
+        return Error(Errc::invalid_argument, "scheduler: want fifo, shuffle or seed");
     } else if (key == "broker") {
       auto kv = key_values(args);
       if (!kv.ok()) return kv.error();
-      if (kv.value().empty()) return Error(Errc::invalid_argument, "broker takes key=value settings");
+      if (kv.value().empty())
+        return Error(Errc::invalid_argument, "broker takes key=value settings");
       for (auto& [k, v] : kv.value()) s_.broker_config[k] = v;
     } else if (key == "workload") {
       if (args.empty())
@@ -201,15 +208,21 @@ class Parser {
       if (!kv.ok()) return kv.error();
       for (const auto& [k, v] : kv.value()) {
         auto n = parse_count(v);
-        if (!n.ok()) return Error(Errc::invalid_argument, fmt::format("{}: {}", k, n.error().context()));
-        if (k == "acks") s_.require.acks = n.value();
-        else if (k == "polls") s_.require.polls = n.value();
-        else if (k == "faults") s_.require.faults = n.value();
-        else if (k == "crashes_after_ack") s_.require.crashes_after_ack = n.value();
+        if (!n.ok())
+          return Error(Errc::invalid_argument, fmt::format("{}: {}", k, n.error().context()));
+        if (k == "acks")
+          s_.require.acks = n.value();
+        else if (k == "polls")
+          s_.require.polls = n.value();
+        else if (k == "faults")
+          s_.require.faults = n.value();
+        else if (k == "crashes_after_ack")
+          s_.require.crashes_after_ack = n.value();
         else
           return Error(Errc::invalid_argument,
                        fmt::format("require: unknown key '{}' (keys: acks polls faults "
-                                   "crashes_after_ack)", k));
+                                   "crashes_after_ack)",
+                                   k));
       }
     } else if (key == "invariants") {
       if (args.empty()) return Error(Errc::invalid_argument, "invariants takes 'all' or names");
@@ -221,8 +234,9 @@ class Parser {
         if (!known) {
           std::vector<std::string_view> names;
           for (const auto& c : all_checkers()) names.push_back(c.name);
-          return Error(Errc::invalid_argument, fmt::format("unknown invariant '{}' (invariants: {})",
-                                                           a, fmt::join(names, " ")));
+          return Error(
+              Errc::invalid_argument,
+              fmt::format("unknown invariant '{}' (invariants: {})", a, fmt::join(names, " ")));
         }
         s_.invariants.emplace_back(a);
       }
@@ -230,7 +244,8 @@ class Parser {
       return Error(Errc::invalid_argument,
                    fmt::format("unknown setting '{}' (settings: scenario summary brokers duration "
                                "liveness faults force budget power_loss knobs scheduler broker "
-                               "workload require invariants)", key));
+                               "workload require invariants)",
+                               key));
     }
     return {};
   }
@@ -272,7 +287,8 @@ std::string scenario_to_text(const Scenario& s) {
   out += fmt::format("require acks={} polls={} faults={} crashes_after_ack={}\n", s.require.acks,
                      s.require.polls, s.require.faults, s.require.crashes_after_ack);
   out += "invariants " +
-         (s.invariants.empty() ? std::string("all") : fmt::format("{}", fmt::join(s.invariants, " "))) +
+         (s.invariants.empty() ? std::string("all")
+                               : fmt::format("{}", fmt::join(s.invariants, " "))) +
          "\n";
   return out;
 }

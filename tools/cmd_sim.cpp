@@ -17,8 +17,10 @@
 #include <fmt/format.h>
 
 #include "faults/fault.h"
-#include "faults/shrink.h"
 #include "scenarios/runner.h"
+#include "scenarios/scenario_file.h"
+#include "scenarios/shrink_run.h"
+#include "scenarios/workload.h"
 #include "sim/trace/dot_writer.h"
 #include "tools/commands.h"
 
@@ -37,13 +39,17 @@ int usage_error(const std::string& msg) {
 constexpr const char* kHelp =
     "usage:\n"
     "  tern sim list\n"
-    "  tern sim run --suite NAME [--scenario NAME] [--seeds A..B | --seeds N | --seed S]\n"
-    "               [--jobs N] [--shard I/N] [--time-limit SECONDS] [--junit FILE]\n"
-    "  tern sim replay --scenario NAME --seed S [--plan FILE] [--trace FILE] [--dot FILE]\n"
-    "                  [--svg FILE] [--shrink] [--shrink-out FILE] [--no-buggify]\n"
+    "  tern sim run (--suite NAME [--scenario NAME] | --scenario NAME | --scenario-file F ...)\n"
+    "               [--seeds A..B | --seeds N | --seed S] [--jobs N] [--shard I/N]\n"
+    "               [--time-limit SECONDS] [--junit FILE] [--shrink] [--no-buggify]\n"
+    "  tern sim replay (--scenario NAME | --scenario-file F) --seed S [--plan FILE]\n"
+    "                  [--trace FILE] [--dot FILE] [--svg FILE] [--shrink] [--shrink-out FILE]\n"
+    "                  [--no-buggify]\n"
+    "  tern sim determinism --suite NAME [--sample N] [--seeds A..B] [--scenario NAME]\n"
     "\n"
-    "A seed decides the whole run: latencies, faults, workload choices. A failing seed prints\n"
-    "the command that replays it exactly (same trace hash).\n";
+    "A seed decides the whole run: cluster knobs, latencies, faults, workload choices. A failing\n"
+    "seed prints the command that replays it exactly (same trace hash). A scenario is a text\n"
+    "file (scenarios/specs/*.scenario are built in; --scenario-file runs your own).\n";
 
 std::optional<uint64_t> parse_u64(std::string_view s) {
   uint64_t v = 0;
@@ -69,10 +75,39 @@ std::optional<SeedRange> parse_seeds(std::string_view s) {
   return SeedRange{*a, *b};
 }
 
-std::string replay_command(const std::string& scenario, uint64_t seed) {
-  return fmt::format("tern sim replay --scenario {} --seed {} --trace {}-{}.trace --svg {}-{}.svg "
-                     "--shrink",
-                     scenario, seed, scenario, seed, scenario, seed);
+// How a user names a scenario on the command line: by name if it is built in, else its file.
+std::string scenario_flag(const Scenario& s) {
+  return scenarios::find_scenario(s.name) == &s ? fmt::format("--scenario {}", s.name)
+                                                : fmt::format("--scenario-file {}", s.source);
+}
+
+std::string replay_command(const Scenario& s, uint64_t seed) {
+  return fmt::format("tern sim replay {} --seed {} --trace {}-{}.trace --svg {}-{}.svg --shrink",
+                     scenario_flag(s), seed, s.name, seed, s.name, seed);
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+// A scenario file from the command line. Errors are one line naming the file and line.
+std::optional<Scenario> load_scenario_file(const std::string& path) {
+  std::string text;
+  if (!read_file(path, text)) {
+    std::fprintf(stderr, "tern sim: cannot read scenario file %s\n", path.c_str());
+    return std::nullopt;
+  }
+  auto s = scenarios::parse_scenario(text, path);
+  if (!s.ok()) {
+    std::fprintf(stderr, "tern sim: %s\n", s.error().context().c_str());
+    return std::nullopt;
+  }
+  return s.value();
 }
 
 std::string xml_escape(std::string_view s) {
@@ -91,59 +126,85 @@ std::string xml_escape(std::string_view s) {
 
 // One result line between a worker and the parent: tab-separated, violation text last.
 struct ResultLine {
-  std::string scenario;
-  uint64_t seed = 0;
+  size_t item = 0;  // index in the work list
   bool passed = false;
   uint64_t hash = 0;
   int64_t sim_ns = 0;
   double wall_s = 0;
   uint64_t acks = 0;
+  uint64_t crashes_after_ack = 0;
+  uint64_t acks_crashed_before_fsync = 0;
+  bool shuffled = false;
+  std::string faults;  // "crash=3,partition=2"
+  std::string kind;    // the violated invariant
   std::string failure;
 
   std::string encode() const {
     std::string f = failure;
     for (char& c : f)
       if (c == '\t' || c == '\n') c = ' ';
-    return fmt::format("{}\t{}\t{}\t{:016x}\t{}\t{:.6f}\t{}\t{}\n", scenario, seed, passed ? 1 : 0,
-                       hash, sim_ns, wall_s, acks, f);
+    return fmt::format("{}\t{}\t{:016x}\t{}\t{:.6f}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", item,
+                       passed ? 1 : 0, hash, sim_ns, wall_s, acks, crashes_after_ack,
+                       acks_crashed_before_fsync, shuffled ? 1 : 0, faults.empty() ? "-" : faults,
+                       kind.empty() ? "-" : kind, f);
   }
   static std::optional<ResultLine> decode(const std::string& line) {
     std::vector<std::string> parts;
     std::stringstream ss(line);
     std::string part;
     while (std::getline(ss, part, '\t')) parts.push_back(part);
-    if (parts.size() < 7) return std::nullopt;
+    if (parts.size() < 11) return std::nullopt;
     ResultLine r;
-    r.scenario = parts[0];
-    r.seed = std::stoull(parts[1]);
-    r.passed = parts[2] == "1";
-    r.hash = std::stoull(parts[3], nullptr, 16);
-    r.sim_ns = std::stoll(parts[4]);
-    r.wall_s = std::stod(parts[5]);
-    r.acks = std::stoull(parts[6]);
-    if (parts.size() > 7) r.failure = parts[7];
+    r.item = std::stoull(parts[0]);
+    r.passed = parts[1] == "1";
+    r.hash = std::stoull(parts[2], nullptr, 16);
+    r.sim_ns = std::stoll(parts[3]);
+    r.wall_s = std::stod(parts[4]);
+    r.acks = std::stoull(parts[5]);
+    r.crashes_after_ack = std::stoull(parts[6]);
+    r.acks_crashed_before_fsync = std::stoull(parts[7]);
+    r.shuffled = parts[8] == "1";
+    r.faults = parts[9] == "-" ? "" : parts[9];
+    r.kind = parts[10] == "-" ? "" : parts[10];
+    if (parts.size() > 11) r.failure = parts[11];
     return r;
   }
 };
 
-ResultLine run_one(const Scenario& s, uint64_t seed) {
+std::string describe_failure(const Outcome& o) {
+  if (o.violations.empty()) return "error event: " + o.first_error;
+  return fmt::format("{}: {}{}", o.violations[0].invariant, o.violations[0].message,
+                     o.violations.size() > 1
+                         ? fmt::format(" (+{} more)", o.violations.size() - 1)
+                         : "");
+}
+
+std::string faults_text(const std::map<std::string, uint64_t>& by_kind) {
+  std::string out;
+  for (const auto& [k, n] : by_kind) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, n);
+  return out;
+}
+
+ResultLine run_one(const Scenario& s, uint64_t seed, size_t item, bool buggify) {
   const auto t0 = std::chrono::steady_clock::now();
-  Outcome o = scenarios::run_scenario(s, seed);
+  scenarios::RunOptions ro;
+  ro.buggify = buggify;
+  Outcome o = scenarios::run_scenario(s, seed, ro);
   ResultLine r;
-  r.scenario = s.name;
-  r.seed = seed;
+  r.item = item;
   r.passed = o.passed;
   r.hash = o.trace_hash;
   r.sim_ns = o.sim_ns;
   r.acks = o.acks;
+  r.crashes_after_ack = o.crashes_after_ack;
+  r.acks_crashed_before_fsync = o.acks_crashed_before_fsync;
+  r.shuffled = o.shuffled;
+  r.faults = faults_text(o.faults_applied);
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!o.passed)
-    r.failure = o.violations.empty()
-                    ? "error event: " + o.first_error
-                    : fmt::format("{}: {}{}", o.violations[0].invariant, o.violations[0].message,
-                                  o.violations.size() > 1
-                                      ? fmt::format(" (+{} more)", o.violations.size() - 1)
-                                      : "");
+  if (!o.passed) {
+    r.kind = o.failure_kind();
+    r.failure = describe_failure(o);
+  }
   return r;
 }
 
@@ -156,6 +217,10 @@ int cmd_list() {
   std::printf("\nscenarios:\n");
   for (const auto& s : scenarios::all_scenarios())
     std::printf("  %-28s %s\n", s.name.c_str(), s.summary.c_str());
+  std::printf("\nworkloads (scenario files compose them: workload TYPE key=value ...):\n");
+  for (const auto& w : scenarios::all_workloads())
+    std::printf("  %-18s %s\n  %-18s options: %s\n", w.name.c_str(), w.summary.c_str(), "",
+                w.options_help.c_str());
   std::printf("\nfault kinds (swarm testing turns a random subset on per seed):\n  ");
   for (auto k : faults::swarm_kinds()) std::printf("%s ", std::string(faults::kind_name(k)).c_str());
   std::printf("\n\ninvariants:\n");
@@ -163,11 +228,81 @@ int cmd_list() {
   return 0;
 }
 
+// Per-suite totals: how hard the runs tested the system, printed after the sweep.
+struct Totals {
+  uint64_t runs = 0, failed = 0, acks = 0, crashes_after_ack = 0, acks_crashed_before_fsync = 0;
+  uint64_t shuffled = 0;
+  double sim_s = 0, wall_s = 0;
+  std::map<std::string, uint64_t> faults;
+
+  void add(const ResultLine& r) {
+    ++runs;
+    failed += !r.passed;
+    acks += r.acks;
+    crashes_after_ack += r.crashes_after_ack;
+    acks_crashed_before_fsync += r.acks_crashed_before_fsync;
+    shuffled += r.shuffled;
+    sim_s += static_cast<double>(r.sim_ns) / 1e9;
+    wall_s += r.wall_s;
+    std::stringstream ss(r.faults);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      const size_t eq = item.find('=');
+      if (eq != std::string::npos) faults[item.substr(0, eq)] += std::stoull(item.substr(eq + 1));
+    }
+  }
+  void print(const std::string& name) const {
+    std::printf("%s: %llu runs, %llu failed; %.0f simulated s in %.1f s of worker time (%.0fx real "
+                "time); %llu acknowledged writes, %llu broker crashes after an ack, %llu acks "
+                "followed by a crash before their log's next fsync; %llu runs with shuffled ties\n",
+                name.c_str(), static_cast<unsigned long long>(runs),
+                static_cast<unsigned long long>(failed), sim_s, wall_s,
+                wall_s > 0 ? sim_s / wall_s : 0.0, static_cast<unsigned long long>(acks),
+                static_cast<unsigned long long>(crashes_after_ack),
+                static_cast<unsigned long long>(acks_crashed_before_fsync),
+                static_cast<unsigned long long>(shuffled));
+    std::string f;
+    for (const auto& [k, n] : faults) f += fmt::format(" {}={}", k, n);
+    std::printf("  faults applied by kind:%s\n", f.empty() ? " none" : f.c_str());
+  }
+};
+
+// Shrinks a failing run and prints the small plan (written to <scenario>-<seed>.plan).
+void shrink_and_print(const Scenario& s, uint64_t seed, bool buggify,
+                      const std::string& out_file) {
+  scenarios::RunOptions ro;
+  ro.buggify = buggify;
+  const Outcome o = scenarios::run_scenario(s, seed, ro);
+  if (o.passed) {
+    std::printf("%s seed %llu passed on replay: nothing to shrink\n", s.name.c_str(),
+                static_cast<unsigned long long>(seed));
+    return;
+  }
+  auto parsed = faults::FaultPlan::parse(o.plan_text);
+  const size_t before = parsed.ok() ? parsed.value().size() : 0;
+  std::printf("shrinking %s seed %llu (%s, %zu faults), keeping the violated invariant...\n",
+              s.name.c_str(), static_cast<unsigned long long>(seed), o.failure_kind().c_str(),
+              before);
+  std::fflush(stdout);
+  const auto r = scenarios::shrink_failure(s, seed, o, ro);
+  const std::string path = out_file.empty() ? fmt::format("{}-{}.plan", s.name, seed) : out_file;
+  const std::string text = r.plan.to_text();
+  std::ofstream out(path);
+  out << text;
+  std::printf("smallest plan that still fails with %s (%zu faults, %llu replays%s):\n%s"
+              "written to %s; replay it: tern sim replay %s --seed %llu --plan %s\n",
+              r.invariant.c_str(), r.plan.size(), static_cast<unsigned long long>(r.attempts),
+              r.exhausted ? ", attempt budget exhausted" : "", text.c_str(), path.c_str(),
+              scenario_flag(s).c_str(), static_cast<unsigned long long>(seed), path.c_str());
+}
+
 int cmd_run(int argc, char** argv) {
   std::string suite_name, scenario_name, junit;
+  std::vector<std::string> scenario_files;
   std::optional<SeedRange> seeds;
   uint64_t jobs = 1, shard_i = 0, shard_n = 1;
   double time_limit_s = 0;
+  bool shrink = false, buggify = true;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     auto value = [&]() -> std::optional<std::string> {
@@ -177,6 +312,7 @@ int cmd_run(int argc, char** argv) {
     std::optional<std::string> v;
     if (a == "--suite" && (v = value())) suite_name = *v;
     else if (a == "--scenario" && (v = value())) scenario_name = *v;
+    else if (a == "--scenario-file" && (v = value())) scenario_files.push_back(*v);
     else if (a == "--seeds" && (v = value())) {
       seeds = parse_seeds(*v);
       if (!seeds) return usage_error("--seeds takes N or A..B (A <= B), got '" + *v + "'");
@@ -202,14 +338,25 @@ int cmd_run(int argc, char** argv) {
       if (end == v->c_str() || *end != 0 || time_limit_s <= 0)
         return usage_error("--time-limit takes seconds > 0, got '" + *v + "'");
     } else if (a == "--junit" && (v = value())) junit = *v;
+    else if (a == "--shrink") shrink = true;
+    else if (a == "--no-buggify") buggify = false;
     else if (a == "--help" || a == "-h") {
       std::fputs(kHelp, stdout);
       return 0;
     } else return usage_error(fmt::format("unknown or incomplete option '{}'", a));
   }
-  if (suite_name.empty() && scenario_name.empty()) return usage_error("--suite is required");
+  if (suite_name.empty() && scenario_name.empty() && scenario_files.empty())
+    return usage_error("--suite, --scenario or --scenario-file is required");
+  // Scenario files first: their Scenario objects must stay put while pointers to them live.
+  std::vector<Scenario> from_files;
+  for (const auto& f : scenario_files) {
+    auto s = load_scenario_file(f);
+    if (!s) return 2;
+    from_files.push_back(std::move(*s));
+  }
   std::vector<const Scenario*> scenarios_to_run;
   uint64_t default_seeds = 10;
+  std::string label = suite_name;
   if (!suite_name.empty()) {
     const auto* suite = scenarios::find_suite(suite_name);
     if (!suite) return usage_error("unknown suite '" + suite_name + "' (tern sim list)");
@@ -219,13 +366,18 @@ int cmd_run(int argc, char** argv) {
         scenarios_to_run.push_back(scenarios::find_scenario(n));
     if (scenarios_to_run.empty())
       return usage_error("scenario '" + scenario_name + "' is not in suite " + suite_name);
-  } else {
+  } else if (!scenario_name.empty()) {
     const auto* s = scenarios::find_scenario(scenario_name);
     if (!s) return usage_error("unknown scenario '" + scenario_name + "' (tern sim list)");
     scenarios_to_run.push_back(s);
+    label = scenario_name;
+  }
+  for (const auto& s : from_files) {
+    scenarios_to_run.push_back(&s);
+    if (label.empty()) label = s.name;
   }
   const SeedRange range = seeds.value_or(SeedRange{1, default_seeds});
-  // The work list, in a fixed order; shards take every n-th item.
+  // The work list, in a fixed order (seed-major); shards take every n-th item.
   std::vector<std::pair<const Scenario*, uint64_t>> work;
   uint64_t k = 0;
   for (uint64_t seed = range.first; seed <= range.last; ++seed)
@@ -238,8 +390,7 @@ int cmd_run(int argc, char** argv) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   std::printf("tern sim: %zu runs (%s, seeds %llu..%llu, shard %llu/%llu) on %llu jobs\n",
-              work.size(), suite_name.empty() ? scenario_name.c_str() : suite_name.c_str(),
-              static_cast<unsigned long long>(range.first),
+              work.size(), label.c_str(), static_cast<unsigned long long>(range.first),
               static_cast<unsigned long long>(range.last),
               static_cast<unsigned long long>(shard_i), static_cast<unsigned long long>(shard_n),
               static_cast<unsigned long long>(jobs));
@@ -248,7 +399,6 @@ int cmd_run(int argc, char** argv) {
   // Workers are processes: a crash (an assertion) in one seed cannot take the sweep down,
   // and each seed still runs in one single-threaded world.
   std::vector<ResultLine> results;
-  std::vector<std::pair<std::string, uint64_t>> crashed;
   struct Worker {
     pid_t pid;
     int fd;
@@ -268,7 +418,7 @@ int cmd_run(int argc, char** argv) {
       ::close(p[0]);
       for (size_t i : w.items) {
         if (time_limit_s > 0 && elapsed() > time_limit_s) break;
-        std::string line = run_one(*work[i].first, work[i].second).encode();
+        std::string line = run_one(*work[i].first, work[i].second, i, buggify).encode();
         if (::write(p[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(3);
       }
       _exit(0);
@@ -281,6 +431,7 @@ int cmd_run(int argc, char** argv) {
   auto report = [&](const ResultLine& r) {
     ++done;
     if (!r.passed) ++failed;
+    const auto& [sc, seed] = work[r.item];
     if (tty) {
       std::printf("\r\033[K[%zu/%zu] %zu failed  %.1fs", done, work.size(), failed, elapsed());
       if (!r.passed) std::printf("\n");
@@ -288,9 +439,9 @@ int cmd_run(int argc, char** argv) {
       std::printf("[%zu/%zu] %zu failed, %.1fs\n", done, work.size(), failed, elapsed());
     }
     if (!r.passed)
-      std::printf("FAIL %s seed=%llu hash=%016llx: %s\n  replay: %s\n", r.scenario.c_str(),
-                  static_cast<unsigned long long>(r.seed), static_cast<unsigned long long>(r.hash),
-                  r.failure.c_str(), replay_command(r.scenario, r.seed).c_str());
+      std::printf("FAIL %s seed=%llu hash=%016llx: %s\n  replay: %s\n", sc->name.c_str(),
+                  static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.hash),
+                  r.failure.c_str(), replay_command(*sc, seed).c_str());
     std::fflush(stdout);
     results.push_back(r);
   };
@@ -324,10 +475,9 @@ int cmd_run(int argc, char** argv) {
       // A worker that died mid-seed (an assertion, a crash): that seed failed.
       if (workers[i].reported < workers[i].items.size() &&
           !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        const auto& [s, seed] = work[workers[i].items[workers[i].reported]];
         ResultLine r;
-        r.scenario = s->name;
-        r.seed = seed;
+        r.item = workers[i].items[workers[i].reported];
+        r.kind = "crash";
         r.failure = WIFSIGNALED(status)
                         ? fmt::format("the run crashed (signal {}): see stderr above",
                                       WTERMSIG(status))
@@ -337,36 +487,47 @@ int cmd_run(int argc, char** argv) {
     }
   }
   if (tty) std::printf("\n");
-  double sim_s = 0, wall_s = 0;
-  uint64_t acks = 0;
+  // Per suite (here: per scenario, and all together).
+  std::printf("\n");
+  std::map<std::string, Totals> per_scenario;
+  Totals all;
   for (const auto& r : results) {
-    sim_s += static_cast<double>(r.sim_ns) / 1e9;
-    wall_s += r.wall_s;
-    acks += r.acks;
+    per_scenario[work[r.item].first->name].add(r);
+    all.add(r);
   }
+  for (const auto& [name, t] : per_scenario) t.print(name);
+  all.print(label.empty() ? "all" : label);
+  std::printf("%.1f seeds/s wall\n",
+              elapsed() > 0 ? static_cast<double>(results.size()) / elapsed() : 0.0);
   const size_t skipped = work.size() - results.size();
-  std::printf("\nsimulated %.0f s in %.1f s of worker time (%.0fx real time), %.1f seeds/s wall, "
-              "%llu acknowledged writes checked\n",
-              sim_s, wall_s, wall_s > 0 ? sim_s / wall_s : 0.0,
-              elapsed() > 0 ? static_cast<double>(results.size()) / elapsed() : 0.0,
-              static_cast<unsigned long long>(acks));
   if (!junit.empty()) {
     std::ofstream out(junit);
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     out << fmt::format("<testsuite name=\"tern-sim-{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" "
                        "time=\"{:.3f}\">\n",
-                       xml_escape(suite_name.empty() ? scenario_name : suite_name), work.size(),
-                       failed, skipped, elapsed());
+                       xml_escape(label), work.size(), failed, skipped, elapsed());
     for (const auto& r : results) {
+      const auto& [sc, seed] = work[r.item];
       out << fmt::format("  <testcase classname=\"{}\" name=\"seed-{}\" time=\"{:.3f}\">",
-                         xml_escape(r.scenario), r.seed, r.wall_s);
+                         xml_escape(sc->name), seed, r.wall_s);
       if (!r.passed)
         out << fmt::format("<failure message=\"{}\">replay: {}</failure>", xml_escape(r.failure),
-                           xml_escape(replay_command(r.scenario, r.seed)));
+                           xml_escape(replay_command(*sc, seed)));
       out << "</testcase>\n";
     }
     out << "</testsuite>\n";
     if (!out) return usage_error("cannot write " + junit);
+  }
+  if (shrink) {
+    std::vector<ResultLine> fails;
+    for (const auto& r : results)
+      if (!r.passed) fails.push_back(r);
+    std::sort(fails.begin(), fails.end(),
+              [](const ResultLine& a, const ResultLine& b) { return a.item < b.item; });
+    for (const auto& r : fails) {
+      const auto& [sc, seed] = work[r.item];
+      shrink_and_print(*sc, seed, buggify, "");
+    }
   }
   std::printf("%zu passed, %zu failed%s\n", results.size() - failed, failed,
               skipped ? fmt::format(", {} skipped", skipped).c_str() : "");
@@ -380,7 +541,8 @@ bool write_file(const std::string& path, const std::string& text) {
 }
 
 int cmd_replay(int argc, char** argv) {
-  std::string scenario_name, plan_file, trace_file, dot_file, svg_file, shrink_out;
+  std::string scenario_name, scenario_file, plan_file, trace_file, dot_file, svg_file,
+      shrink_out;
   std::optional<uint64_t> seed;
   bool shrink = false, buggify = true;
   for (int i = 1; i < argc; ++i) {
@@ -391,6 +553,7 @@ int cmd_replay(int argc, char** argv) {
     };
     std::optional<std::string> v;
     if (a == "--scenario" && (v = value())) scenario_name = *v;
+    else if (a == "--scenario-file" && (v = value())) scenario_file = *v;
     else if (a == "--seed" && (v = value())) {
       seed = parse_u64(*v);
       if (!seed) return usage_error("--seed takes a number, got '" + *v + "'");
@@ -406,20 +569,32 @@ int cmd_replay(int argc, char** argv) {
       return 0;
     } else return usage_error(fmt::format("unknown or incomplete option '{}'", a));
   }
-  if (scenario_name.empty() || !seed) return usage_error("replay needs --scenario and --seed");
-  const Scenario* s = scenarios::find_scenario(scenario_name);
-  if (!s) return usage_error("unknown scenario '" + scenario_name + "' (tern sim list)");
+  if ((scenario_name.empty() == scenario_file.empty()) || !seed)
+    return usage_error("replay needs --seed and one of --scenario or --scenario-file");
+  std::optional<Scenario> loaded;
+  const Scenario* s = nullptr;
+  if (!scenario_file.empty()) {
+    loaded = load_scenario_file(scenario_file);
+    if (!loaded) return 2;
+    s = &*loaded;
+  } else {
+    s = scenarios::find_scenario(scenario_name);
+    if (!s) return usage_error("unknown scenario '" + scenario_name + "' (tern sim list)");
+  }
   scenarios::RunOptions opts;
   opts.buggify = buggify;
   if (!plan_file.empty()) {
-    std::ifstream in(plan_file);
-    if (!in) return usage_error("cannot read plan file " + plan_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto plan = faults::FaultPlan::parse(ss.str());
+    std::string text;
+    if (!read_file(plan_file, text)) return usage_error("cannot read plan file " + plan_file);
+    auto plan = faults::FaultPlan::parse(text);
     if (!plan.ok()) {
       std::fprintf(stderr, "tern sim: %s: %s\n", plan_file.c_str(),
                    plan.error().message().c_str());
+      return 2;
+    }
+    if (auto reshaped = scenarios::apply_plan_settings(*s, plan.value()); !reshaped.ok()) {
+      std::fprintf(stderr, "tern sim: %s: %s\n", plan_file.c_str(),
+                   reshaped.error().context().c_str());
       return 2;
     }
     opts.plan = plan.value();
@@ -427,16 +602,28 @@ int cmd_replay(int argc, char** argv) {
   opts.keep_trace = !trace_file.empty() || !dot_file.empty() || !svg_file.empty();
   Outcome o = scenarios::run_scenario(*s, *seed, opts);
   std::printf("scenario %s seed %llu: %s\ntrace hash %016llx (%llu events), %.3f simulated s, "
-              "%llu sends, %llu acks, %llu polls\n",
+              "%llu sends, %llu acks, %llu polls, %llu failed sends\n",
               s->name.c_str(), static_cast<unsigned long long>(*seed),
               o.passed ? "PASSED" : "FAILED", static_cast<unsigned long long>(o.trace_hash),
               static_cast<unsigned long long>(o.trace_events), static_cast<double>(o.sim_ns) / 1e9,
               static_cast<unsigned long long>(o.sends), static_cast<unsigned long long>(o.acks),
-              static_cast<unsigned long long>(o.polls));
+              static_cast<unsigned long long>(o.polls),
+              static_cast<unsigned long long>(o.failures));
+  std::printf("faults applied: %s; %llu broker crashes after an ack, %llu acks followed by a "
+              "crash before their log's next fsync; scheduler: %s\n",
+              o.faults_applied.empty() ? "none" : faults_text(o.faults_applied).c_str(),
+              static_cast<unsigned long long>(o.crashes_after_ack),
+              static_cast<unsigned long long>(o.acks_crashed_before_fsync),
+              o.shuffled ? "ties shuffled by the seed" : "FIFO");
+  if (!o.knobs.empty()) {
+    std::printf("knobs the seed drew:\n");
+    for (const auto& k : o.knobs) std::printf("  %s\n", k.c_str());
+  }
   for (const auto& v : o.violations)
     std::printf("  VIOLATED %s at %.3fs: %s\n", v.invariant.c_str(),
                 static_cast<double>(v.time_ns) / 1e9, v.message.c_str());
   if (!o.first_error.empty()) std::printf("  first error event: %s\n", o.first_error.c_str());
+  if (!o.swarm_text.empty()) std::printf("%s", o.swarm_text.c_str());
   std::printf("fault plan:\n%s", o.plan_text.c_str());
   if (!trace_file.empty()) {
     std::string text;
@@ -463,24 +650,18 @@ int cmd_replay(int argc, char** argv) {
     }
   }
   if (shrink && !o.passed) {
-    auto parsed = faults::FaultPlan::parse(o.plan_text);
-    if (!parsed.ok()) return usage_error("internal: plan does not parse back");
-    std::printf("shrinking the fault plan (%zu faults)...\n", parsed.value().size());
-    auto result = faults::shrink(parsed.value(), [&](const faults::FaultPlan& candidate) {
-      scenarios::RunOptions ro;
-      ro.plan = candidate;
-      ro.buggify = buggify;
-      return !scenarios::run_scenario(*s, *seed, ro).passed;
-    });
+    std::printf("shrinking (keeping the violated invariant %s)...\n", o.failure_kind().c_str());
+    std::fflush(stdout);
+    const auto r = scenarios::shrink_failure(*s, *seed, o, opts);
     const std::string out_path =
         shrink_out.empty() ? fmt::format("{}-{}.plan", s->name, *seed) : shrink_out;
-    const std::string text = result.plan.to_text();
+    const std::string text = r.plan.to_text();
     if (!write_file(out_path, text)) return usage_error("cannot write " + out_path);
-    std::printf("smallest failing plan (%zu faults, %llu replays%s):\n%s"
-                "written to %s; replay it: tern sim replay --scenario %s --seed %llu --plan %s\n",
-                result.plan.size(), static_cast<unsigned long long>(result.attempts),
-                result.exhausted ? ", attempt budget exhausted" : "", text.c_str(),
-                out_path.c_str(), s->name.c_str(), static_cast<unsigned long long>(*seed),
+    std::printf("smallest plan that still fails with %s (%zu faults, %llu replays%s):\n%s"
+                "written to %s; replay it: tern sim replay %s --seed %llu --plan %s\n",
+                r.invariant.c_str(), r.plan.size(), static_cast<unsigned long long>(r.attempts),
+                r.exhausted ? ", attempt budget exhausted" : "", text.c_str(), out_path.c_str(),
+                scenario_flag(*s).c_str(), static_cast<unsigned long long>(*seed),
                 out_path.c_str());
   } else if (shrink) {
     std::printf("the run passed: nothing to shrink\n");
