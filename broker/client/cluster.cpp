@@ -30,6 +30,11 @@ Result<std::vector<Address>> parse_bootstrap(std::string_view list) {
 Cluster::Cluster(Runtime& rt, ClientOptions options)
     : rt_(rt), options_(std::move(options)), changed_(rt) {
   TERN_ASSERT(!options_.bootstrap.empty(), "a client needs at least one bootstrap address");
+  // BUGGIFY: bootstrap from the list's second address first (clients order it differently).
+  if (options_.bootstrap.size() > 1 && rt_.buggify("client.bootstrap.rotate")) {
+    std::rotate(options_.bootstrap.begin(), options_.bootstrap.begin() + 1,
+                options_.bootstrap.end());
+  }
   for (size_t i = 0; i < options_.bootstrap.size(); ++i) {
     slots_[-1 - static_cast<int32_t>(i)].address = options_.bootstrap[i];
   }
@@ -46,6 +51,12 @@ ClientResult<std::shared_ptr<Connection>> Cluster::connect_slot(int32_t key, Dea
     auto it = slots_.find(key);
     TERN_ASSERT(it != slots_.end(), "no slot {}", key);
     Slot& slot = it->second;  // std::map nodes are stable; slots are never erased
+    // BUGGIFY: give up a healthy connection and open a new one (requests still waiting on
+    // the old one fail as on a network reset; their callers retry).
+    if (slot.conn && !slot.conn->broken() && rt_.buggify("client.cluster.reconnect")) {
+      slot.conn->close();
+      slot.conn.reset();
+    }
     if (slot.conn && !slot.conn->broken()) return slot.conn;
     if (slot.connecting) {
       Status st = changed_.wait_until([&] { return !slot.connecting; }, deadline);
@@ -261,6 +272,8 @@ ClientResult<const TopicInfo*> Cluster::find_topic(const std::string& name,
 
 ClientResult<int32_t> Cluster::leader(const std::string& topic_name, int32_t partition,
                                       Deadline deadline) {
+  // BUGGIFY: a metadata refresh nobody needed (Kafka's clients refresh on many triggers).
+  if (rt_.buggify("client.metadata.refresh")) invalidate(topic_name);
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto found = find_topic(topic_name, false, deadline);
     if (!found.ok()) return found.error();

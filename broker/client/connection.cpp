@@ -168,6 +168,14 @@ ClientResult<Future<Result<FramePtr>>> Connection::send_frame(
   MutexLock lock(s.write_mu);
   if (!lock.owns()) return ClientError::runtime(Errc::cancelled, "send");
   if (s.broken) return ClientError::runtime(Errc::closed, s.broken_reason);
+  // BUGGIFY: the connection drops just before a request (what a broker restart or a NAT
+  // timeout looks like); requests waiting on it fail too, and their callers retry.
+  if (api_key != protocol::ApiVersionsRequest::kApiKey && rt_.buggify("client.conn.drop")) {
+    s.shut(Errc::reset, "connection dropped (buggify)");
+    return ClientError::runtime(Errc::reset, fmt::format("send {} to {}",
+                                                         protocol::api_key_name(api_key),
+                                                         address_.to_string()));
+  }
 
   protocol::Writer w(512);
   // Record sets this big go out from the request itself instead of being copied in.
@@ -193,7 +201,14 @@ ClientResult<Future<Result<FramePtr>>> Connection::send_frame(
   const Bytes frame = w.take();
   const Deadline write_by = rt_.now() + options_.request_timeout;
   Status st;
+  // BUGGIFY: every piece of the request in two writes (the broker reads frames in pieces).
+  const bool split = rt_.buggify("client.conn.split_write");
   protocol::write_spliced(frame, splices, [&](std::span<const uint8_t> piece) {
+    if (split && piece.size() > 1) {
+      st = s.stream->write_all(piece.first(piece.size() / 2), write_by);
+      if (!st.ok()) return false;
+      piece = piece.subspan(piece.size() / 2);
+    }
     st = s.stream->write_all(piece, write_by);
     return st.ok();
   });

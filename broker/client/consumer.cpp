@@ -310,7 +310,9 @@ ClientStatus Consumer::send_fetches(int64_t wait_ms, std::vector<FetchInFlight>&
     req.replica_id = -1;
     req.max_wait_ms = static_cast<int32_t>(wait_ms);
     req.min_bytes = options_.fetch_min_bytes;
-    req.max_bytes = options_.fetch_max_bytes;
+    // BUGGIFY: 1-byte fetch limits: the broker still sends one whole batch (KIP-74).
+    const bool tiny = rt_.buggify("consumer.fetch.tiny_max_bytes");
+    req.max_bytes = tiny ? 1 : options_.fetch_max_bytes;
     req.isolation_level = 0;
     req.session_id = 0;
     req.session_epoch = -1;  // no fetch session (KIP-227): full requests every time
@@ -324,7 +326,7 @@ ClientStatus Consumer::send_fetches(int64_t wait_ms, std::vector<FetchInFlight>&
       protocol::FetchRequest::Partition p;
       p.partition = tp.partition;
       p.fetch_offset = positions_[tp];
-      p.partition_max_bytes = options_.max_partition_fetch_bytes;
+      p.partition_max_bytes = tiny ? 1 : options_.max_partition_fetch_bytes;
       req.topics.back().partitions.push_back(p);
       f.asked[tp] = p.fetch_offset;
     }
@@ -399,6 +401,7 @@ ClientStatus Consumer::fetch_once(Deadline deadline) {
   if (inflight.empty()) {
     int64_t wait_ms = (deadline - rt_.now()).to_millis();
     wait_ms = std::clamp<int64_t>(wait_ms, 0, options_.fetch_max_wait_ms);
+    wait_ms = rt_.buggify_value<int64_t>("consumer.fetch.no_wait", wait_ms, 0);
     ClientStatus st = send_fetches(wait_ms, inflight, last);
     if (!st.ok()) return st;
     if (inflight.empty() && !last) {
@@ -422,7 +425,9 @@ ClientStatus Consumer::fetch_once(Deadline deadline) {
     biggest = std::max(biggest, chunks_[i].records.size());
   const auto backlog = static_cast<size_t>(
       std::min(options_.max_partition_fetch_bytes, options_.fetch_max_bytes) / 2);
-  if (options_.prefetch && biggest > 0 && biggest >= backlog && !last) {
+  // BUGGIFY: prefetch after any data (eager), or not at all (off).
+  const bool want = biggest > 0 && (biggest >= backlog || rt_.buggify("consumer.prefetch.eager"));
+  if (options_.prefetch && want && !last && !rt_.buggify("consumer.prefetch.off")) {
     // Errors of the prefetch itself surface when the next poll fetches for real.
     std::optional<ClientError> ignored;
     if (!send_fetches(0, prefetched_, ignored).ok()) prefetched_.clear();
@@ -470,7 +475,10 @@ ClientResult<std::vector<ConsumerRecord>> Consumer::poll(Duration timeout) {
   };
   while (true) {
     if (buffered_next_ < buffered_.size()) {
-      const size_t n = std::min(options_.max_poll_records, buffered_.size() - buffered_next_);
+      // BUGGIFY: one record per poll (max.poll.records=1 for a moment).
+      const size_t max = rt_.buggify_value("consumer.poll.one_record", options_.max_poll_records,
+                                           size_t{1});
+      const size_t n = std::min(max, buffered_.size() - buffered_next_);
       std::vector<ConsumerRecord> out;
       out.reserve(n);
       for (size_t i = 0; i < n; ++i) out.push_back(std::move(buffered_[buffered_next_ + i]));

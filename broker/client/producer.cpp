@@ -148,8 +148,12 @@ ClientResult<Written> produce_once(Core& core, const std::string& topic, int32_t
   }
   auto pending = produce_send(core, topic, partition, batch);
   if (!pending.ok()) return pending.error();
-  return produce_answer(pending->get(core.rt.now() + core.opts.request_timeout), topic,
-                        partition);
+  // BUGGIFY: a request timeout a tenth of the usual (the connection breaks, the batch is
+  // retried: at-least-once).
+  const Duration timeout = core.rt.buggify_value(
+      "producer.request_timeout.short", core.opts.request_timeout,
+      Duration::millis(std::max<int64_t>(core.opts.request_timeout.to_millis() / 10, 1)));
+  return produce_answer(pending->get(core.rt.now() + timeout), topic, partition);
 }
 
 void finish(Core& core, ProducerBatch& batch, const std::string& topic, int32_t partition,
@@ -187,7 +191,11 @@ void settle(Core& core, const std::string& topic, int32_t partition, ProducerBat
     }
     // Stale leadership or a lost connection: look the partition up again before retrying.
     core.cluster.invalidate(topic);
-    Instant wake = core.rt.now() + core.opts.retry_backoff;
+    // BUGGIFY: retry at once, or after ten backoffs (still bounded by delivery.timeout).
+    Duration backoff = core.opts.retry_backoff;
+    backoff = core.rt.buggify_value("producer.retry.no_backoff", backoff, Duration::nanos(0));
+    backoff = core.rt.buggify_value("producer.retry.long_backoff", backoff, backoff * 10);
+    Instant wake = core.rt.now() + backoff;
     if (wake > give_up) wake = give_up;
     Status st = core.rt.sleep_until(wake);
     if (!st.ok()) return finish(core, batch, topic, partition, ClientError::runtime(st.error()));
@@ -287,11 +295,14 @@ void run_sender(const std::shared_ptr<Core>& core_ptr, const std::string& topic,
       continue;
     }
     const bool hurry = core.flushing > 0 || core.closing;
-    if (!part.queue.ready(core.rt.now(), core.opts.linger, core.opts.batch_bytes, hurry)) {
-      const Instant at = part.queue.ready_at(core.opts.linger);
+    // BUGGIFY: linger.ms=0 for this batch (it goes out as soon as the sender sees it).
+    const Duration linger =
+        core.rt.buggify_value("producer.linger.zero", core.opts.linger, Duration::nanos(0));
+    if (!part.queue.ready(core.rt.now(), linger, core.opts.batch_bytes, hurry)) {
+      const Instant at = part.queue.ready_at(linger);
       Status st = core.changed.wait_until(
           [&] {
-            return part.queue.ready(core.rt.now(), core.opts.linger, core.opts.batch_bytes,
+            return part.queue.ready(core.rt.now(), linger, core.opts.batch_bytes,
                                     core.flushing > 0 || core.closing);
           },
           at);
@@ -399,7 +410,10 @@ ClientResult<DeliveryFuture> Producer::send(const ProducerRecordView& record) {
   bo.batch_bytes_max = static_cast<int64_t>(core.opts.max_request_bytes) + 1024;
   Core::Part& part = core.parts[{topic, partition}];
   const bool was_empty = part.queue.empty();
-  const bool full = part.queue.append(a, std::move(promise), now, bo, core.opts.batch_bytes);
+  // BUGGIFY: this record starts a batch of its own (batch.size reached at once).
+  const size_t batch_bytes =
+      core.rt.buggify_value<size_t>("producer.batch.single_record", core.opts.batch_bytes, 1);
+  const bool full = part.queue.append(a, std::move(promise), now, bo, batch_bytes);
   if (full && keyless) core.sticky.next(topic, n);
   ++core.outstanding;
   if (!part.sender_running) {

@@ -9,9 +9,18 @@ namespace {
 constexpr size_t kRewriteSegmentsOnOpen = 2;
 }  // namespace
 
-PartitionLog::PartitionLog(Runtime& rt, std::string dir, const LogConfig& config)
-    : rt_(rt), dir_(std::move(dir)), config_(config), write_mutex_(rt), flusher_wake_(rt),
-      durable_changed_(rt), alive_(std::make_shared<bool>(true)) {
+PartitionLog::PartitionLog(Runtime& rt, std::string dir, std::string topic, int32_t partition,
+                           const LogConfig& config)
+    : rt_(rt), dir_(std::move(dir)), topic_(std::move(topic)), partition_(partition),
+      config_(config), write_mutex_(rt), flusher_wake_(rt), durable_changed_(rt),
+      alive_(std::make_shared<bool>(true)) {
+  // BUGGIFY knobs (README): an index entry per batch, or almost none (lookups then scan the
+  // segment from its start); time-based rolls every quarter second.
+  config_.index_interval_bytes =
+      rt_.buggify_value<int64_t>("log.index.dense", config_.index_interval_bytes, 0);
+  config_.index_interval_bytes =
+      rt_.buggify_value<int64_t>("log.index.sparse", config_.index_interval_bytes, INT32_MAX);
+  config_.segment_ms = rt_.buggify_value<int64_t>("log.roll.short_ms", config_.segment_ms, 250);
   TERN_ASSERT(config_.segment_bytes > 0 && config_.segment_bytes <= kSegmentBytesMax,
               "segment.bytes {}", config_.segment_bytes);
   TERN_ASSERT(config_.index_interval_bytes >= 0 && config_.flush_messages > 0 &&
@@ -34,7 +43,7 @@ Result<std::unique_ptr<PartitionLog>> PartitionLog::open(Runtime& rt,
     return Error(Errc::invalid_argument, fmt::format("bad partition {}-{}", topic, partition));
   const std::string dir =
       (log_dir.empty() ? std::string() : log_dir + "/") + fmt::format("{}-{}", topic, partition);
-  std::unique_ptr<PartitionLog> log(new PartitionLog(rt, dir, config));
+  std::unique_ptr<PartitionLog> log(new PartitionLog(rt, dir, topic, partition, config));
   TERN_TRY(log->make_dir_durable());
   TERN_TRY(log->recover());
   PartitionLog* self = log.get();
@@ -126,7 +135,8 @@ Status PartitionLog::recover() {
   // rewritten; older segments only get the fsync.
   size_t from_end = segments_.size();
   for (auto& [base, seg] : segments_) {
-    if (from_end-- <= kRewriteSegmentsOnOpen) TERN_TRY(seg->rewrite_in_place());
+    const bool newest = from_end-- <= kRewriteSegmentsOnOpen;
+    if (newest || rt_.buggify("log.recovery.rewrite_all")) TERN_TRY(seg->rewrite_in_place());
     TERN_TRY(seg->fsync());
     TERN_TRY(seg->write_indexes());
   }
@@ -224,7 +234,10 @@ Result<AppendResult> PartitionLog::append(Bytes batch, std::optional<LeaderEpoch
   }
   auto h = parse_batch_header(batch, {.batch_bytes_max = config_.batch_bytes_max});
   TERN_ASSERT(h.ok() && h->base_offset == base);
-  if (should_roll(batch.size(), h->last_offset(), now)) TERN_TRY(roll(now));
+  // BUGGIFY: a roll before segment.bytes is reached (any size is a legal segment).
+  if (should_roll(batch.size(), h->last_offset(), now) ||
+      (!active()->empty() && rt_.buggify("log.roll.early")))
+    TERN_TRY(roll(now));
   Status st = active()->append(batch, h.value());
   if (!st.ok()) {
     if (st.code() != Errc::no_space) fail(st.error());
@@ -240,6 +253,8 @@ Result<AppendResult> PartitionLog::append(Bytes batch, std::optional<LeaderEpoch
     if (config_.flush_ms != INT64_MAX) flusher_rearm_ = true;
   }
   if (unflushed_records_ >= config_.flush_messages) flush_wanted_ = true;
+  // BUGGIFY: an fsync right behind this append (flush.messages=1 for a moment).
+  if (rt_.buggify("log.append.flush_now")) flush_wanted_ = true;
   if (flush_wanted_ || flusher_rearm_) flusher_wake_.notify_all();
   return result;
 }
@@ -251,6 +266,8 @@ Result<Bytes> PartitionLog::read(Offset offset, uint64_t max_bytes) {
     return Error(Errc::not_found, fmt::format("offset {} out of range [{}, {}] of {}", offset,
                                               start, end_, dir_));
   if (offset == end_) return Bytes{};
+  // BUGGIFY: a short read, only the first batch (the contract promises at least one).
+  if (rt_.buggify("log.read.short")) max_bytes = 1;
   // The segment holding `offset`, then later ones if it fell into a gap. Copies of the
   // pointers keep segments alive if retention drops them meanwhile.
   std::vector<std::shared_ptr<Segment>> segs;
@@ -343,6 +360,14 @@ void PartitionLog::flusher_loop(std::shared_ptr<bool> alive) {
     if (flusher_rearm_ && !flush_wanted_) continue;  // a new flush.ms deadline
     flush_wanted_ = false;
     if (end_ <= durable_) continue;
+    // BUGGIFY: a group commit that starts a little late gathers more appends (and keeps
+    // acks=all producers waiting longer).
+    if (rt_.buggify("log.flush.delay")) {
+      Status d = rt_.sleep_for(Duration::micros(2000));
+      if (!*alive || !d.ok()) return;
+      if (closed_ || failed_) return;
+      if (end_ <= durable_) continue;
+    }
     Status f = flush_round();
     if (!*alive) return;
     if (!f.ok()) {
@@ -363,7 +388,18 @@ Status PartitionLog::flush_round() {
     if (s->next_offset() > durable_) segs.push_back(s);
   TERN_ASSERT(!segs.empty(), "flush with end {} > durable {} found no segment", target,
               durable_);
-  for (auto& s : segs) TERN_TRY(s->fsync());
+  rt_.trace(Severity::debug, "log.fsync.start",
+            {{"topic", topic_}, {"partition", partition_}, {"end", target.value()}});
+  Status st;
+  for (auto& s : segs) {
+    st = s->fsync();
+    if (!st.ok()) break;
+  }
+  rt_.trace(Severity::debug, "log.fsync.done", {{"topic", topic_},
+                                                {"partition", partition_},
+                                                {"end", target.value()},
+                                                {"ok", st.ok() ? 1 : 0}});
+  TERN_TRY(st);
   ++flush_rounds_;
   // A truncation while we were in fsync may have replaced what we flushed.
   if (truncations_ == truncations && target > durable_) durable_ = std::min(target, end_);
@@ -436,11 +472,14 @@ Result<uint32_t> PartitionLog::enforce_retention() {
         config_.retention_bytes >= 0 &&
         total - first.size_bytes() >= static_cast<uint64_t>(config_.retention_bytes);
     if (!by_size && !expired(first) && !first.empty()) break;
+    const Offset base = first.base_offset();
     if (Status st = first.remove_files(); !st.ok()) {
       fail(st.error());
       return st.error();
     }
     segments_.erase(segments_.begin());
+    rt_.trace("log.retention.delete",
+              {{"topic", topic_}, {"partition", partition_}, {"base", base.value()}});
     ++deleted;
   }
   if (deleted > 0) {
@@ -466,8 +505,9 @@ Status PartitionLog::close() {
   flusher_wake_.notify_all();
   durable_changed_.notify_all();
   if (flusher_.valid()) TERN_TRY(flusher_.join());
+  // BUGGIFY: close without writing the index files (recovery never trusts them anyway).
   if (result.ok() && !failed_) {
-    result = active()->write_indexes();
+    if (!rt_.buggify("log.close.skip_indexes")) result = active()->write_indexes();
     if (result.ok()) result = rt_.disk().fsync_dir(dir_);
   }
   return result;

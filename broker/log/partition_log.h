@@ -119,7 +119,8 @@ class PartitionLog {
 
  private:
   Status verify_read(Offset offset, const Bytes& bytes) const;
-  PartitionLog(Runtime& rt, std::string dir, const LogConfig& config);
+  PartitionLog(Runtime& rt, std::string dir, std::string topic, int32_t partition,
+               const LogConfig& config);
   Status recover();
   Status make_dir_durable();
   Status roll(Instant now);
@@ -132,6 +133,8 @@ class PartitionLog {
 
   Runtime& rt_;
   std::string dir_;
+  std::string topic_;  // for trace events only
+  int32_t partition_ = 0;
   LogConfig config_;
   std::map<Offset, std::shared_ptr<Segment>> segments_;  // by base offset
   Offset end_;      // log end offset

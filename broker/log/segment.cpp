@@ -11,7 +11,7 @@ namespace {
 
 constexpr uint64_t kRecoveryReadBytes = 1 << 20;
 // Recovery passes before an early stop is believed (see Segment::recover).
-constexpr int kRecoveryPassesMax = 4;
+constexpr int kRecoveryPassesMax = 8;
 
 // Reads exactly buf.size() bytes; a short read means the file shrank under us: corrupt.
 Status read_exact(File& f, uint64_t offset, std::span<uint8_t> buf) {
@@ -273,11 +273,16 @@ Status Segment::recover(SegmentRecovery& out) {
 
     return {};
   };
+  // Two passes agree when they stop at the same place for the same reason: a flipped bit
+  // read twice in a row would otherwise look stable whenever it lands in the same batch (in
+  // a one-batch segment, always), and truncate acknowledged data.
   uint64_t previous_stop = UINT64_MAX;
+  std::string previous_reason;
   for (int pass = 0; pass < kRecoveryPassesMax; ++pass) {
     TERN_TRY(scan());
-    if (pos == end || pos == previous_stop) break;
+    if (pos == end || (pos == previous_stop && out.stop_reason == previous_reason)) break;
     previous_stop = pos;
+    previous_reason = out.stop_reason;
   }
   TERN_ASSERT(pos == size_, "recovery position {} != size {}", pos, size_);
   out.valid_bytes = size_;

@@ -105,6 +105,11 @@ void BrokerCore::request_flush(const std::shared_ptr<PartitionState>& p) {
 void BrokerCore::flush_partition(const std::shared_ptr<PartitionState>& p) {
   // Keeps flushing while appends arrive; the log batches concurrent waiters into one fsync.
   while (!p->deleted && p->log->durable_offset() < p->log->log_end_offset()) {
+    // BUGGIFY: the high watermark of acks 0/1 appends moves a little later.
+    if (rt_.buggify("broker.flush.delay")) {
+      if (!rt_.sleep_for(Duration::millis(2)).ok() || p->deleted) break;
+      if (p->log->durable_offset() >= p->log->log_end_offset()) break;
+    }
     const Offset target = p->log->log_end_offset() - 1;
     Status s = p->log->wait_durable(target, Instant::never());
     notify_data_changed();
@@ -420,6 +425,17 @@ Status BrokerCore::run() {
         break;
       }
       continue;
+    }
+    // BUGGIFY: a slow accept (a busy acceptor thread); the client's handshake waits.
+    if (rt_.buggify("broker.accept.slow")) {
+      if (!rt_.sleep_for(Duration::millis(5)).ok()) {
+        cancelled = true;
+        break;
+      }
+      if (stopping_) {
+        stream.value()->close();
+        break;
+      }
     }
     if (static_cast<int64_t>(connections_.size()) >= config_.max_connections) {
       rt_.trace(Severity::warn, "broker.max_connections",

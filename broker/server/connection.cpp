@@ -28,6 +28,7 @@ Connection::Connection(std::shared_ptr<BrokerCore> core, std::unique_ptr<Stream>
     : core_(std::move(core)),
       rt_(core_->rt()),
       stream_(std::move(stream)),
+      peer_host_(stream_ != nullptr ? stream_->peer().host : std::string()),
       id_(id),
       pending_(rt_, std::clamp<size_t>(static_cast<size_t>(core_->config().queued_max_requests),
                                        1, kPendingMax)) {
@@ -70,8 +71,10 @@ void Connection::serve() {
 
 Result<std::span<const uint8_t>> Connection::read_frame() {
   const int64_t idle_ms = core_->config().connections_max_idle_ms;
+  // BUGGIFY: a short idle timeout (Kafka closes idle connections; clients reconnect).
+  const int64_t idle = rt_.buggify_value<int64_t>("conn.idle_close", idle_ms, 2000);
   const Deadline idle_deadline =
-      idle_ms < 0 ? Instant::never() : rt_.now() + Duration::millis(idle_ms);
+      idle < 0 ? Instant::never() : rt_.now() + Duration::millis(idle);
   uint8_t prefix[4];
   Status s = stream_->read_exact(prefix, idle_deadline);
   if (!s.ok()) return s.error();
@@ -106,8 +109,23 @@ void Connection::handle_frame(std::span<const uint8_t> frame) {
   p.correlation_id = header.correlation_id;
   p.response_header_version =
       protocol::response_header_version(header.api_key, header.api_version);
-  RequestContext ctx{*core_, header};
+  RequestContext ctx{*core_, header, peer_host_};
   Reply reply = dispatch(ctx, r);
+  // BUGGIFY: a response a few milliseconds late (a slow broker thread, a GC pause). Later
+  // responses on the connection wait behind it: the order stays the request order.
+  if ((reply.kind == Reply::Kind::now || reply.kind == Reply::Kind::later) &&
+      rt_.buggify("conn.response.delay")) {
+    Runtime& rt = rt_;
+    if (reply.kind == Reply::Kind::now) {
+      reply.later = [body = std::move(reply.body)] { return body; };
+      reply.kind = Reply::Kind::later;
+    }
+    reply.later = [&rt, fn = std::move(reply.later)] {
+      ResponseBody body = fn();
+      (void)rt.sleep_for(Duration::millis(3));  // cancelled: the connection is closing
+      return body;
+    };
+  }
   switch (reply.kind) {
     case Reply::Kind::none:
       return;
@@ -151,6 +169,13 @@ bool Connection::write_response(std::span<const uint8_t> head, const ResponseBod
     protocol::Bytes& out = write_buf_;
     out.assign(head.begin(), head.end());
     out.insert(out.end(), body.bytes.begin(), body.bytes.end());
+    // BUGGIFY: the response in two writes (the client reassembles frames from pieces).
+    if (out.size() > 1 && rt_.buggify("conn.write.split")) {
+      const size_t half = out.size() / 2;
+      const std::span<const uint8_t> all(out);
+      return stream_->write_all(all.first(half), deadline).ok() &&
+             stream_->write_all(all.subspan(half), deadline).ok();
+    }
     return stream_->write_all(out, deadline).ok();
   }
   if (!stream_->write_all(head, deadline).ok()) return false;
@@ -173,6 +198,9 @@ void Connection::writer_loop() {
     rh.correlation_id = p.correlation_id;
     rh.encode(head, p.response_header_version);
     const ResponseBody& b = body.value();
+    if (b.record_bytes > 0)
+      rt_.trace(Severity::debug, "fetch.respond", {{"client", peer_host_},
+                                                   {"bytes", b.record_bytes}});
     const size_t total = head.size() - 4 + b.size();
     TERN_ASSERT(total <= static_cast<size_t>(INT32_MAX), "response of {} bytes", total);
     head.patch_int32(0, static_cast<int32_t>(total));

@@ -11,6 +11,7 @@
 // stops reading until the writer catches up).
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "broker/protocol/wire.h"
@@ -57,6 +58,7 @@ class Connection {
   std::shared_ptr<BrokerCore> core_;
   Runtime& rt_;
   std::unique_ptr<Stream> stream_;
+  std::string peer_host_;  // for trace events (`produce.ack`, `fetch.respond`)
   // Reused for every request: a fresh zero-filled buffer per request showed up as memset and
   // page faults in the produce profile. Grows to the largest frame, kept up to kFrameKeep.
   protocol::Bytes frame_buf_;

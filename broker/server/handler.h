@@ -29,6 +29,8 @@ struct ResponseBody {
   protocol::Bytes bytes;
   std::vector<protocol::Splice> splices;
   std::shared_ptr<const void> keep;
+  // Record bytes it carries (Fetch), for the `fetch.respond` trace event of the writer.
+  int64_t record_bytes = 0;
 
   size_t size() const { return bytes.size() + protocol::spliced_bytes(splices); }
 };
@@ -55,6 +57,7 @@ inline constexpr int16_t kNotCoordinator = protocol::to_wire(protocol::ErrorCode
 struct RequestContext {
   BrokerCore& core;
   const protocol::RequestHeader& header;
+  const std::string& client;  // the peer's host (a node name in the simulation)
   int16_t version() const { return header.api_version; }
 };
 

@@ -34,6 +34,11 @@ constexpr Regression kRegressions[] = {
     {"produce-consume", 93,
      "the rewrite of the newest segments copied back a batch whose base offset (outside the "
      "CRC) had flipped on read; now rewritten windows must also line up offset by offset"},
+    {"produce-consume-2p", 93,
+     "with one batch per segment (buggify log.roll.early) every flipped bit read stops a "
+     "recovery pass at position 0, so two flipped passes looked stable and recovery cut "
+     "acknowledged data; now two passes must agree on the reason too (unit: "
+     "PartitionLog.RecoveryOfOneBatchSegmentsSurvivesReadBitFlips)"},
 };
 
 TEST(Regressions, EverySeedThatFoundABugPasses) {

@@ -49,6 +49,8 @@ FetchResponse read_once(BrokerCore& core, const FetchState& st, int64_t& total, 
   total = 0;
   error = false;
   int64_t budget = std::max<int32_t>(st.req.max_bytes, 0);
+  // BUGGIFY: a tiny response budget; the first partition with data still gets one batch.
+  budget = core.rt().buggify_value<int64_t>("fetch.max_bytes.small", budget, 1);
   bool have_first = false;
   for (const FetchRequest::Topic& t : st.req.topics) {
     FetchResponse::FetchableTopicResponse& tr = resp.responses.emplace_back();
@@ -80,6 +82,9 @@ FetchResponse read_once(BrokerCore& core, const FetchState& st, int64_t& total, 
         continue;
       }
       if (at >= hw) continue;
+      // BUGGIFY: this partition's data is left out of this pass (as if it arrived just after
+      // the read); the fetch waits on or answers without it, the consumer asks again.
+      if (core.rt().buggify("fetch.partition.skip")) continue;
       int64_t limit = std::min<int64_t>(std::max<int32_t>(fp.partition_max_bytes, 0), budget);
       limit = core.rt().buggify_value<int64_t>("fetch.tiny_partition_limit", limit, 1);
       if (limit <= 0 && have_first) continue;
@@ -124,14 +129,19 @@ Reply fetch(const RequestContext& ctx, FetchRequest& req) {
       int64_t total = 0;
       bool error = false;
       auto resp = std::make_shared<FetchResponse>(read_once(c, *st, total, error));
-      bool done = error || total >= st->req.min_bytes || c.rt().now() >= st->deadline;
+      // BUGGIFY: an answer before min_bytes or max_wait (an empty one is legal).
+      bool done = error || total >= st->req.min_bytes || c.rt().now() >= st->deadline ||
+                  c.rt().buggify("fetch.return_early");
       if (!done) {
         Status s = c.data_changed().wait_until([&] { return c.data_version() != seen; },
                                                st->deadline);
         done = s.code() == Errc::cancelled;
       }
       if (done) {
-        return encode_body_spliced<FetchResponse>(std::move(resp), st->version, kSpliceBytes);
+        ResponseBody body =
+            encode_body_spliced<FetchResponse>(std::move(resp), st->version, kSpliceBytes);
+        body.record_bytes = total;
+        return body;
       }
     }
   });

@@ -20,6 +20,11 @@ MetadataResponse::Topic describe_topic(BrokerCore& core, const TopicState& t) {
     MetadataResponse::Partition p;
     p.partition_index = i;
     p.leader_id = core.node_id();
+    // BUGGIFY: no leader for a moment (an election in a real cluster); clients retry.
+    if (core.rt().buggify("metadata.leader_not_available")) {
+      p.error_code = to_wire(ErrorCode::leader_not_available);
+      p.leader_id = -1;
+    }
     p.leader_epoch = 0;
     p.replica_nodes = {core.node_id()};
     p.isr_nodes = {core.node_id()};

@@ -30,6 +30,24 @@ struct Appended {
   ProduceResponse::PartitionProduceResponse* response;  // into the response being built
 };
 
+// After a partition's records were appended (and made durable when acks=-1 waits): either the
+// `produce.ack` trace event, or (BUGGIFY) REQUEST_TIMED_OUT although the write happened. Kafka
+// may answer so (the acks=all wait timed out just as the write completed); the producer
+// retries, and a non-idempotent producer may store the records twice (at-least-once).
+void settle_ack(Runtime& rt, const Appended& a, int16_t acks, const std::string& client) {
+  TERN_ASSERT(a.response != nullptr && a.response->error_code == 0);
+  if (acks != 0 && rt.buggify("produce.timeout_after_append")) {
+    a.response->error_code = to_wire(ErrorCode::request_timed_out);
+    a.response->error_message = "timed out (buggify: the records were appended)";
+    return;
+  }
+  rt.trace(Severity::debug, "produce.ack", {{"topic", a.partition->topic},
+                                            {"partition", a.partition->index},
+                                            {"offset", a.response->base_offset},
+                                            {"acks", acks},
+                                            {"client", client}});
+}
+
 ErrorCode record_error_code(RecordErrc e) {
   switch (e) {
     case RecordErrc::legacy_magic: return ErrorCode::unsupported_for_message_format;
@@ -166,7 +184,10 @@ Reply produce(const RequestContext& ctx, ProduceRequest& req) {
   }
   const bool wait = req.acks == -1 && core.config().tern_flush_durable && !appended.empty();
   if (!wait) {
-    for (const Appended& a : appended) core.request_flush(a.partition);
+    for (const Appended& a : appended) {
+      core.request_flush(a.partition);
+      if (a.response->error_code == 0) settle_ack(core.rt(), a, req.acks, ctx.client);
+    }
     if (req.acks == 0) return Reply::none();
     return reply_now(*resp, version);
   }
@@ -177,10 +198,12 @@ Reply produce(const RequestContext& ctx, ProduceRequest& req) {
   timeout_ms = rt.buggify_value<int64_t>("produce.short_timeout", timeout_ms, 1);
   const Deadline deadline = rt.now() + Duration::millis(timeout_ms);
   auto core_ref = core.shared_from_this();
-  return Reply::deferred([core_ref, resp, appended, deadline, version]() -> Bytes {
+  return Reply::deferred([core_ref, resp, appended, deadline, version,
+                          client = ctx.client]() -> Bytes {
     for (const Appended& a : appended) {
       TERN_ASSERT(a.response != nullptr);
       Status s = a.partition->log->wait_durable(a.last_offset, deadline);
+      if (s.ok() && a.response->error_code == 0) settle_ack(core_ref->rt(), a, -1, client);
       if (!s.ok()) {
         a.response->error_code = to_wire(s.code() == Errc::timed_out
                                              ? ErrorCode::request_timed_out
