@@ -80,8 +80,15 @@ class Generator {
       TERN_ASSERT(gap.ns > 0, "extra {} on with no gap", extra_name(e));
       arrivals(gap, FaultKind::crash, e);
     }
+    // Forced kinds claim the budget first (a scenario that forces crashes must get them,
+    // even when pauses drawn every half second would fill every slot), then the rest, each
+    // group in time order.
     std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const Candidate& x, const Candidate& y) { return x.at < y.at; });
+                     [this](const Candidate& x, const Candidate& y) {
+                       const bool fx = !x.extra && swarm_.forced[idx(x.kind)];
+                       const bool fy = !y.extra && swarm_.forced[idx(y.kind)];
+                       return fx != fy ? fx : x.at < y.at;
+                     });
     for (const auto& c : candidates) {
       if (c.extra) emit_extra(c.at, *c.extra);
       else emit(c.at, c.kind);

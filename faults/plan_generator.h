@@ -64,6 +64,8 @@ std::span<const SwarmExtra> swarm_extras();
 // heal_all ends the plan) stay off here.
 struct SwarmConfig {
   std::array<bool, kFaultKindCount> on{};
+  // Kinds a scenario forces on: placed before the others, so the budget never crowds them out.
+  std::array<bool, kFaultKindCount> forced{};
   std::array<Duration, kFaultKindCount> mean_gap{};  // average time between two of a kind
   uint32_t keep_unsynced_ppm = 0;  // a crash keeps a prefix of unsynced writes
   uint32_t tear_ppm = 0;           // ... and tears the next one

@@ -201,7 +201,7 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   for (const auto& ctx : contexts) {
     for (const auto& c : ctx.clients) {
       shape.clients.push_back(c.name);
-      if (c.restartable) shape.restartable_clients.push_back(c.name);
+      if (c.kind == ClientKind::restartable) shape.restartable_clients.push_back(c.name);
       client_nodes.push_back(c.node);
     }
     for (const auto& t : ctx.expected_topics) expected.push_back(t);
@@ -223,6 +223,7 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
     faults::SwarmConfig swarm = faults::draw_swarm(rng, sc.duration);
     for (const auto& [kind, every] : sc.forced_kinds) {
       swarm.on[static_cast<size_t>(kind)] = true;
+      swarm.forced[static_cast<size_t>(kind)] = true;
       auto& gap = swarm.mean_gap[static_cast<size_t>(kind)];
       if (every.ns > 0)
         gap = every;
@@ -240,18 +241,20 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   TERN_ASSERT(armed.ok(), "fault plan does not fit the cluster: {}", armed.error().message());
   RunCounters counters(world, broker_names);
 
+  // The liveness phase is judged without rare paths that slow the cluster down on purpose.
+  world.at(heal_at, [&world] { world.stop_buggify(); });
   for (uint32_t n : broker_nodes) world.start_node(n);
   for (uint32_t n : client_nodes) world.start_node(n);
   world.run_until(liveness_end);
   // Whatever the plan did, the cluster is whole for the final read.
   injector.heal_all();
-  // Restartable clients run until stopped; the others end on their own at the workload's
-  // end (a verifier may go on reading after it: it stays).
+  // Workers stop here (their writes still in flight stay indeterminate: nothing may land
+  // after the final read looked); verifiers go on reading through the final read.
   std::vector<uint32_t> lasting_clients;
   for (const auto& ctx : contexts)
     for (const auto& c : ctx.clients) {
-      if (c.restartable && world.node_up(c.node)) world.crash_node(c.node);
-      if (!c.restartable) lasting_clients.push_back(c.node);
+      if (c.kind != ClientKind::verifier && world.node_up(c.node)) world.crash_node(c.node);
+      if (c.kind == ClientKind::verifier) lasting_clients.push_back(c.node);
     }
   // Every acknowledgement is a durability test: every broker loses power (unsynced data
   // gone, a seeded prefix kept and the next write torn on some) and restarts.

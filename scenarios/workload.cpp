@@ -105,9 +105,9 @@ Status WorkloadOptions::finish(std::string_view workload) const {
 }
 
 uint32_t WorkloadContext::add_client(const std::string& name, sim::NodeMain main,
-                                     bool restartable) {
+                                     ClientKind kind) {
   const uint32_t node = world.add_node(name, std::move(main));
-  clients.push_back({name, node, restartable});
+  clients.push_back({name, node, kind});
   return node;
 }
 

@@ -62,6 +62,13 @@ struct ExpectedTopic {
   int32_t partitions = 0;
 };
 
+// How the runner treats a client node.
+enum class ClientKind : uint8_t {
+  worker,       // runs the workload; stopped (crashed) at the workload's end
+  restartable,  // a worker the fault plan may also crash and start again
+  verifier,     // reads the cluster after the end (it keeps running through the final read)
+};
+
 // What the runner hands a workload while it builds one seed's world.
 class WorkloadContext {
  public:
@@ -73,9 +80,11 @@ class WorkloadContext {
   Rng rng;          // this workload's own stream (knobs, keys): forked per workload
   bool draw_knobs;  // the scenario says: vary client settings with the seed
 
-  // Adds a client node running `main`. `restartable`: the fault plan may crash it and start
-  // it again (main runs anew; whatever it needs from before must be on its simulated disk).
-  uint32_t add_client(const std::string& name, sim::NodeMain main, bool restartable = false);
+  // Adds a client node running `main`. A restartable one may be crashed and started again by
+  // the fault plan (main runs anew; whatever it needs from before must be on its simulated
+  // disk). Workers are stopped at the end, so no write lands after the final read looked.
+  uint32_t add_client(const std::string& name, sim::NodeMain main,
+                      ClientKind kind = ClientKind::worker);
   // The final read must find this topic with at least this many partitions and read them all.
   void expect_topic(const std::string& topic, int32_t partitions);
   // A consumer whose liveness is checked: after the heal it must read every partition of
@@ -91,7 +100,7 @@ class WorkloadContext {
   struct Client {
     std::string name;
     uint32_t node;
-    bool restartable;
+    ClientKind kind;
   };
   std::vector<Client> clients;
   std::vector<ExpectedTopic> expected_topics;

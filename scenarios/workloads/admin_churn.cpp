@@ -155,10 +155,13 @@ class AdminChurnWorkload final : public Workload {
     ctx.knob("admin", "ops_gap.ms", std::to_string(o_.ops_gap.to_millis()));
     // The op log lives in this object, which outlives the run: the admin node may be
     // crashed and restarted (its main starts anew and keeps appending).
-    ctx.add_client("admin", [this](Runtime& rt) { run_admin(rt); }, true);
+    ctx.add_client("admin", [this](Runtime& rt) { run_admin(rt); },
+                   ClientKind::restartable);
     if (o_.produce)
-      ctx.add_client("ap1", [this](Runtime& rt) { run_producer(rt); }, true);
-    ctx.add_client("verifier", [this](Runtime& rt) { run_verifier(rt); }, false);
+      ctx.add_client("ap1", [this](Runtime& rt) { run_producer(rt); },
+                   ClientKind::restartable);
+    ctx.add_client("verifier", [this](Runtime& rt) { run_verifier(rt); },
+                   ClientKind::verifier);
   }
 
   void check(const CheckContext& ctx, std::vector<Violation>& out) const override {

@@ -138,7 +138,7 @@ class KeyedWorkload final : public Workload {
     co.fetch_max_wait_ms = pick<int32_t>(rng, {100, 200, 500});
     // 1 byte: the broker still returns at least one whole batch (Kafka's rule).
     co.max_partition_fetch_bytes = pick<int32_t>(rng, {1, 1024, 65536, 1024 * 1024});
-    co.fetch_max_bytes = pick<int32_t>(rng, {1, 4096, 50 * 1024 * 1024});
+    co.fetch_max_bytes = pick<int32_t>(rng, {4096, 65536, 50 * 1024 * 1024});
     co.max_poll_records = pick<size_t>(rng, {1, 10, 500});
     co.prefetch = rng.one_in(2);
     ctx.knob(name, "fetch.max.wait.ms", std::to_string(co.fetch_max_wait_ms));

@@ -17,6 +17,9 @@ World::World(Options options)
 }
 
 World::~World() {
+  // Observers belong to objects (counters, the injector) that may already be gone: the
+  // events of the teardown below are nobody's business.
+  observers_.clear();
   // Unwind every node while the network and disks they use still exist.
   for (uint32_t i = node_count(); i-- > 0;)
     if (nodes_[i].up) {
@@ -215,8 +218,14 @@ bool World::buggify_site_enabled(uint64_t seed, std::string_view site) {
   return buggify_stream(seed, site).one_in(4);
 }
 
+void World::stop_buggify() {
+  if (!options_.buggify || buggify_stopped_) return;
+  buggify_stopped_ = true;
+  trace_event(Severity::info, "world", "buggify.stop", {});
+}
+
 bool World::buggify(std::string_view site) {
-  if (!options_.buggify) return false;
+  if (!options_.buggify || buggify_stopped_) return false;
   auto it = buggify_sites_.find(site);
   if (it == buggify_sites_.end()) {
     Rng rng = buggify_stream(options_.seed, site);

@@ -96,6 +96,11 @@ class World : private Tasks {
   // how often: adding or removing a call at one site shifts no other site. The first
   // evaluation of a site records a `buggify.site` trace event (site, enabled).
   bool buggify(std::string_view site);
+  // Ends BUGGIFY for the rest of the run: every site answers false from now on. The liveness
+  // phase runs without rare paths that slow a cluster down on purpose (FoundationDB likewise
+  // turns connection failures off before its end-of-test checks).
+  void stop_buggify();
+  bool buggify_stopped() const { return buggify_stopped_; }
   // A site's activation for `seed` (what buggify() will decide at the site's first call,
   // before any buggify_sites override): a pure function, for tests and tools.
   static bool buggify_site_enabled(uint64_t seed, std::string_view site);
@@ -147,6 +152,7 @@ class World : private Tasks {
   std::vector<Node> nodes_;
   std::map<std::string, BuggifySite, std::less<>> buggify_sites_;
   std::vector<TraceObserver> observers_;
+  bool buggify_stopped_ = false;
 };
 
 }  // namespace tern::sim
