@@ -323,7 +323,7 @@ def shrink(fail, tern, src, plan_out, timeout):
     t0 = time.time()
     rc, out = run(argv, cwd=src, timeout=timeout)
     r = {"cmd": " ".join(shlex.quote(a) for a in argv), "secs": round(time.time() - t0, 1)}
-    m = re.search(r"smallest failing plan \((\d+) faults?", out)
+    m = re.search(r"smallest (?:failing plan|plan that still fails with \S+) \((\d+) faults?", out)
     if m:
         r["size"] = int(m.group(1))
         r["plan_file"] = plan_out
