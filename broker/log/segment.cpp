@@ -146,10 +146,21 @@ Result<std::optional<BatchLocation>> Segment::find_batch(Offset target, uint64_t
     const int64_t rel = std::min<int64_t>(target - base_, UINT32_MAX);
     if (auto e = offset_index_.lookup(static_cast<uint32_t>(rel))) pos = e->position;
   }
+  // The hint is a batch start at or below the target, past the index entry: scanning from it
+  // finds the same batch. A stale hint (its batch is gone or moved) is simply not used.
+  const ReadHint hint = read_hint_;
+  if (hint.position != UINT64_MAX && hint.next <= target && hint.position > pos &&
+      hint.position < size_limit) {
+    auto at = read_location(hint.position);
+    if (at.ok() && at->base_offset == hint.next) pos = hint.position;
+  }
   while (pos < size_limit) {
     auto loc = read_location(pos);
     if (!loc.ok()) return loc.error();
-    if (loc->last_offset >= target) return std::optional<BatchLocation>(loc.value());
+    if (loc->last_offset >= target) {
+      read_hint_ = {loc->last_offset + 1, pos + loc->size_bytes};
+      return std::optional<BatchLocation>(loc.value());
+    }
     pos += loc->size_bytes;
   }
   return std::optional<BatchLocation>();
@@ -211,6 +222,7 @@ Status Segment::recover(SegmentRecovery& out) {
   // until two in a row stop at the same place (or the end): only a stable stop is trusted.
   uint64_t pos = 0;
   auto scan = [&]() -> Status {
+    read_hint_ = {};
     size_ = 0;
     next_ = base_;
     max_timestamp_ = kNoTimestamp;
@@ -300,6 +312,7 @@ Result<Offset> Segment::truncate_to(Offset offset) {
     TERN_ASSERT(loc->has_value(), "offset {} below next {} not found", offset, next_);
     cut = loc->value().position;
   }
+  read_hint_ = {};
   TERN_TRY(log_->truncate(cut));
   // Rescanning rebuilds the indexes and the max timestamp of what is left exactly.
   SegmentRecovery r;

@@ -122,6 +122,14 @@ class Segment {
   int64_t max_timestamp_ = kNoTimestamp;
   Offset offset_of_max_timestamp_;
   uint64_t bytes_since_index_ = 0;
+  // Where the batch after the last one find_batch returned starts: a tailing reader asks for
+  // exactly that offset next, and starting there skips rescanning every batch header from
+  // the sparse index entry (one pread each). Checked on use, dropped by truncation.
+  struct ReadHint {
+    Offset next;
+    uint64_t position = UINT64_MAX;  // UINT64_MAX: none
+  };
+  ReadHint read_hint_;
   std::unique_ptr<File> log_;
   OffsetIndex offset_index_;
   TimeIndex time_index_;

@@ -4,8 +4,8 @@
 // that shrinking a failing seed's fault plan yields a small plan that still fails.
 #include <gtest/gtest.h>
 
-#include "faults/shrink.h"
 #include "scenarios/runner.h"
+#include "scenarios/shrink_run.h"
 
 namespace tern::scenarios {
 namespace {
@@ -27,20 +27,20 @@ TEST(PlantedBugs, AckBeforeDurableLosesAcknowledgedWritesAndShrinks) {
   }
   ASSERT_TRUE(failing.has_value()) << "the planted bug went unnoticed in 10 seeds";
   EXPECT_GE(failures, 5);
-  // Shrink the first failing seed's plan: the bug needs just a crash (and its restart).
-  auto plan = faults::FaultPlan::parse(failing->plan_text);
-  ASSERT_TRUE(plan.ok());
-  auto result = faults::shrink(plan.value(), [&](const faults::FaultPlan& candidate) {
-    RunOptions ro;
-    ro.plan = candidate;
-    return !run_scenario(*sc, failing->seed, ro).passed;
-  }, {.max_attempts = 150});
-  EXPECT_TRUE(result.reproduced);
-  EXPECT_LE(result.plan.size(), 3u) << result.plan.to_text();
-  EXPECT_LT(result.plan.size(), plan.value().size());
+  // Shrink the first failing seed: the small plan must fail the SAME way (lost_writes), be
+  // small (a crash and little else), and may have shortened the run.
+  const ShrinkReport r = shrink_failure(*sc, failing->seed, *failing, {}, 200);
+  EXPECT_TRUE(r.reproduced);
+  EXPECT_EQ(r.invariant, "lost_writes");
+  EXPECT_LE(r.plan.size(), 4u) << r.plan.to_text();
+  auto before = faults::FaultPlan::parse(failing->plan_text);
+  ASSERT_TRUE(before.ok());
+  EXPECT_LT(r.plan.size(), before.value().size());
   RunOptions replay;
-  replay.plan = result.plan;
-  EXPECT_FALSE(run_scenario(*sc, failing->seed, replay).passed);
+  replay.plan = r.plan;
+  const Outcome o = run_scenario(*sc, failing->seed, replay);
+  EXPECT_FALSE(o.passed);
+  EXPECT_EQ(o.failure_kind(), "lost_writes") << r.plan.to_text();
 }
 
 TEST(PlantedBugs, SkippingConsumerIsCaught) {
