@@ -51,5 +51,41 @@ rc=$?
 check "planted bug fails the run" [ "$rc" -ne 0 ]
 check "failure prints replay command" grep -q "replay: tern sim replay --scenario planted-consumer-skip --seed" planted.out
 check "junit written" grep -q "<failure" j.xml
+
+# Scenario files: a user's own scenario runs and replays without recompiling; bad ones are one
+# line naming the file and line.
+cat > mine.scenario <<'SPEC'
+scenario mine
+summary a user's scenario: two keyed producers, a planted consumer skip
+brokers 1
+duration 5s
+liveness 10s
+faults none
+knobs off
+workload keyed producers=2 consumers=1 planted_skip_every=41
+require acks=10 polls=10
+SPEC
+printf 'scenario bad\nworkload keyd producers=1\n' > bad1.scenario
+printf 'scenario bad\nworkload keyed producer=1\n' > bad2.scenario
+printf 'scenario bad\nworkload keyed\nduration soon\n' > bad3.scenario
+check "unknown workload" one_line_exit2 "$tern" sim run --scenario-file bad1.scenario
+"$tern" sim run --scenario-file bad1.scenario 2>&1 | grep -q "bad1.scenario:2: unknown workload 'keyd'" \
+  || { echo "  no file:line in the error"; false; }
+check "error names file and line" [ $? -eq 0 ]
+check "unknown workload option" one_line_exit2 "$tern" sim run --scenario-file bad2.scenario
+check "bad duration" one_line_exit2 "$tern" sim replay --scenario-file bad3.scenario --seed 1
+check "missing scenario file" one_line_exit2 "$tern" sim run --scenario-file nope.scenario
+"$tern" sim run --scenario-file mine.scenario --seeds 1..2 --shrink > mine.out 2>&1
+rc=$?
+check "own scenario runs and fails on its planted bug" [ "$rc" -ne 0 ]
+check "own scenario's replay names the file" grep -q "replay: tern sim replay --scenario-file mine.scenario --seed 1" mine.out
+check "run --shrink keeps the invariant" grep -q "smallest plan that still fails with consumer_monotonic" mine.out
+check "shrunk plan written" [ -s mine-1.plan ]
+"$tern" sim replay --scenario-file mine.scenario --seed 1 --plan mine-1.plan > shrunk.out 2>&1
+check "shrunk plan replays to the same failure" grep -q "VIOLATED consumer_monotonic" shrunk.out
+printf 'set colour blue\n' > badset.plan
+check "bad plan setting" one_line_exit2 "$tern" sim replay --scenario-file mine.scenario --seed 1 --plan badset.plan
+# The determinism guard runs and agrees with itself on a small sample.
+check "determinism guard" "$tern" sim determinism --suite smoke --sample 2
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
