@@ -23,6 +23,7 @@
 #include "scenarios/workload.h"
 #include "sim/trace/dot_writer.h"
 #include "tools/commands.h"
+#include "tools/process_tuning.h"
 
 namespace tern::tools {
 
@@ -674,6 +675,7 @@ int cmd_replay(int argc, char** argv) {
 int cmd_sim_determinism(int argc, char** argv);  // cmd_sim_determinism.cpp
 
 int cmd_sim(int argc, char** argv) {
+  tune_allocator_for_large_buffers();
   if (argc < 2) return usage_error("missing subcommand: list, run or replay");
   const std::string_view sub = argv[1];
   if (sub == "list") return cmd_list();

@@ -95,8 +95,23 @@ class SimFile final : public File {
     const uint64_t end = offset + data.size();
     const uint64_t before = inode_->data.size();
     const uint64_t grow = end > before ? end - before : 0;
-    if (disk_.used_bytes_ + grow > disk_.faults_.capacity_bytes)
+    if (disk_.used_bytes_ + grow > disk_.faults_.capacity_bytes) {
+      // A full disk takes what fits and then fails, as write(2) does (a short write, then
+      // ENOSPC): the caller must undo the partial write itself.
+      const uint64_t room = disk_.faults_.capacity_bytes > disk_.used_bytes_
+                                ? disk_.faults_.capacity_bytes - disk_.used_bytes_
+                                : 0;
+      const uint64_t fits = before > offset ? before - offset + room : room;
+      if (offset <= before && fits > 0 && fits < data.size()) {
+        SimDisk::Write part{offset, std::vector<uint8_t>(data.begin(), data.begin() + fits),
+                            false};
+        SimDisk::apply(inode_->data, part);
+        disk_.used_bytes_ = disk_.used_bytes_ - before + inode_->data.size();
+        inode_->unsynced.push_back(std::move(part));
+        disk_.trace_op("disk.short_write", path_, static_cast<int64_t>(fits));
+      }
       return Error(Errc::no_space, "write " + path_);
+    }
     SimDisk::Write w{offset, std::vector<uint8_t>(data.begin(), data.end()), false};
     SimDisk::apply(inode_->data, w);
     disk_.used_bytes_ += grow;

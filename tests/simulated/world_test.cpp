@@ -417,7 +417,13 @@ TEST(World, FsyncErrorIsAValueAndItsDataIsLostOnCrash) {
     world.disk(0).faults().fsync_error_ppm = 0;
     EXPECT_TRUE(f.value()->fsync().ok());  // Linux reports the error once, then "succeeds"
     world.disk(0).faults().capacity_bytes = 5;
+    // A full disk takes what fits, then fails (write(2): a short write, then ENOSPC).
     EXPECT_EQ(f.value()->append(bytes_of("defg")).code(), Errc::no_space);
+    auto size = f.value()->size();
+    ASSERT_TRUE(size.ok());
+    EXPECT_EQ(size.value(), 5u);
+    EXPECT_EQ(f.value()->append(bytes_of("h")).code(), Errc::no_space);
+    EXPECT_EQ(f.value()->size().value(), 5u);
     Event never(rt);
     (void)never.wait();
   });
