@@ -287,6 +287,8 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   out.failures = history.count(OpKind::fail);
   out.crashes_after_ack = counters.crashes_after_ack();
   out.acks_crashed_before_fsync = counters.acks_crashed_before_fsync();
+  out.triggers_fired = injector.stats().triggers_fired;
+  out.triggers_expired = injector.stats().triggers_expired;
   for (const auto& [kind, n] : injector.stats().applied_by_kind)
     if (kind != faults::FaultKind::heal_all && n > 0)
       out.faults_applied[std::string(faults::kind_name(kind))] = n;

@@ -39,6 +39,8 @@ struct Outcome {
   std::map<std::string, uint64_t> faults_applied;  // by kind, heal_all left out
   uint64_t crashes_after_ack = 0;           // broker crashes after it had acknowledged writes
   uint64_t acks_crashed_before_fsync = 0;   // acks followed by a crash before their log's fsync
+  uint64_t triggers_fired = 0;    // event-triggered faults whose event came
+  uint64_t triggers_expired = 0;  // ... and those whose event never came in time
   std::vector<TraceEvent> trace;  // only with keep_trace
   std::string first_error;        // the first error-severity trace event, if any
 

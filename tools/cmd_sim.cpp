@@ -135,6 +135,7 @@ struct ResultLine {
   uint64_t acks = 0;
   uint64_t crashes_after_ack = 0;
   uint64_t acks_crashed_before_fsync = 0;
+  uint64_t triggers_fired = 0;
   bool shuffled = false;
   std::string faults;  // "crash=3,partition=2"
   std::string kind;    // the violated invariant
@@ -144,17 +145,17 @@ struct ResultLine {
     std::string f = failure;
     for (char& c : f)
       if (c == '\t' || c == '\n') c = ' ';
-    return fmt::format("{}\t{}\t{:016x}\t{}\t{:.6f}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", item,
+    return fmt::format("{}\t{}\t{:016x}\t{}\t{:.6f}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n", item,
                        passed ? 1 : 0, hash, sim_ns, wall_s, acks, crashes_after_ack,
-                       acks_crashed_before_fsync, shuffled ? 1 : 0, faults.empty() ? "-" : faults,
-                       kind.empty() ? "-" : kind, f);
+                       acks_crashed_before_fsync, triggers_fired, shuffled ? 1 : 0,
+                       faults.empty() ? "-" : faults, kind.empty() ? "-" : kind, f);
   }
   static std::optional<ResultLine> decode(const std::string& line) {
     std::vector<std::string> parts;
     std::stringstream ss(line);
     std::string part;
     while (std::getline(ss, part, '\t')) parts.push_back(part);
-    if (parts.size() < 11) return std::nullopt;
+    if (parts.size() < 12) return std::nullopt;
     ResultLine r;
     r.item = std::stoull(parts[0]);
     r.passed = parts[1] == "1";
@@ -164,10 +165,11 @@ struct ResultLine {
     r.acks = std::stoull(parts[5]);
     r.crashes_after_ack = std::stoull(parts[6]);
     r.acks_crashed_before_fsync = std::stoull(parts[7]);
-    r.shuffled = parts[8] == "1";
-    r.faults = parts[9] == "-" ? "" : parts[9];
-    r.kind = parts[10] == "-" ? "" : parts[10];
-    if (parts.size() > 11) r.failure = parts[11];
+    r.triggers_fired = std::stoull(parts[8]);
+    r.shuffled = parts[9] == "1";
+    r.faults = parts[10] == "-" ? "" : parts[10];
+    r.kind = parts[11] == "-" ? "" : parts[11];
+    if (parts.size() > 12) r.failure = parts[12];
     return r;
   }
 };
@@ -199,6 +201,7 @@ ResultLine run_one(const Scenario& s, uint64_t seed, size_t item, bool buggify) 
   r.acks = o.acks;
   r.crashes_after_ack = o.crashes_after_ack;
   r.acks_crashed_before_fsync = o.acks_crashed_before_fsync;
+  r.triggers_fired = o.triggers_fired;
   r.shuffled = o.shuffled;
   r.faults = faults_text(o.faults_applied);
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -232,7 +235,7 @@ int cmd_list() {
 // Per-suite totals: how hard the runs tested the system, printed after the sweep.
 struct Totals {
   uint64_t runs = 0, failed = 0, acks = 0, crashes_after_ack = 0, acks_crashed_before_fsync = 0;
-  uint64_t shuffled = 0;
+  uint64_t shuffled = 0, triggers_fired = 0;
   double sim_s = 0, wall_s = 0;
   std::map<std::string, uint64_t> faults;
 
@@ -243,6 +246,7 @@ struct Totals {
     crashes_after_ack += r.crashes_after_ack;
     acks_crashed_before_fsync += r.acks_crashed_before_fsync;
     shuffled += r.shuffled;
+    triggers_fired += r.triggers_fired;
     sim_s += static_cast<double>(r.sim_ns) / 1e9;
     wall_s += r.wall_s;
     std::stringstream ss(r.faults);
@@ -264,7 +268,8 @@ struct Totals {
                 static_cast<unsigned long long>(shuffled));
     std::string f;
     for (const auto& [k, n] : faults) f += fmt::format(" {}={}", k, n);
-    std::printf("  faults applied by kind:%s\n", f.empty() ? " none" : f.c_str());
+    std::printf("  faults applied by kind:%s; %llu of them triggered by an event of the run\n",
+                f.empty() ? " none" : f.c_str(), static_cast<unsigned long long>(triggers_fired));
   }
 };
 
@@ -610,9 +615,12 @@ int cmd_replay(int argc, char** argv) {
               static_cast<unsigned long long>(o.sends), static_cast<unsigned long long>(o.acks),
               static_cast<unsigned long long>(o.polls),
               static_cast<unsigned long long>(o.failures));
-  std::printf("faults applied: %s; %llu broker crashes after an ack, %llu acks followed by a "
-              "crash before their log's next fsync; scheduler: %s\n",
+  std::printf("faults applied: %s (%llu triggered by an event, %llu triggers never fired); %llu "
+              "broker crashes after an ack, %llu acks followed by a crash before their log's "
+              "next fsync; scheduler: %s\n",
               o.faults_applied.empty() ? "none" : faults_text(o.faults_applied).c_str(),
+              static_cast<unsigned long long>(o.triggers_fired),
+              static_cast<unsigned long long>(o.triggers_expired),
               static_cast<unsigned long long>(o.crashes_after_ack),
               static_cast<unsigned long long>(o.acks_crashed_before_fsync),
               o.shuffled ? "ties shuffled by the seed" : "FIFO");

@@ -20,10 +20,14 @@ RecordError gzip_error(const char* what, int rc) {
 // and clears ~270 KiB (window, hash chains, pending buffer), which was a fifth of a simulated
 // run that drew gzip for small batches. A reset stream starts a fresh gzip member, so no
 // output depends on an earlier call: a cache, not state.
+// Small inputs use a small hash table (memLevel 1): deflateReset clears the table on every
+// call, 64 KiB at zlib's default memLevel 8, which is more work than compressing a small batch.
+// The output is a valid gzip member either way.
+constexpr size_t kSmallInputBytes = 4096;
 struct Deflater {
   z_stream z{};
-  Deflater() {
-    const int rc = deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, 8,
+  explicit Deflater(int mem_level) {
+    const int rc = deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits, mem_level,
                                 Z_DEFAULT_STRATEGY);
     TERN_ASSERT(rc == Z_OK, "deflateInit2 rc {}", rc);
   }
@@ -42,8 +46,8 @@ struct Inflater {
 
 RecordResult<Bytes> gzip_compress(ByteView input) {
   TERN_ASSERT(input.size() <= UINT32_MAX, "gzip input {} bytes", input.size());
-  thread_local Deflater deflater;  // allowed: a cache (see Deflater)
-  z_stream& z = deflater.z;
+  thread_local Deflater small(1), large(8);  // allowed: a cache (see Deflater)
+  z_stream& z = input.size() <= kSmallInputBytes ? small.z : large.z;
   int rc = deflateReset(&z);
   if (rc != Z_OK) return gzip_error("deflateReset", rc);
   Bytes out(deflateBound(&z, static_cast<uLong>(input.size())));
