@@ -103,3 +103,98 @@ TEST(Checkers, LivenessNeedsProgressAfterTheHeal) {
 
 }  // namespace
 }  // namespace tern::scenarios
+
+namespace tern::scenarios {
+namespace {
+
+constexpr int64_t kS = 1000'000'000;
+
+// Goal: the allowances are exactly Kafka's, no wider. An acks=1 write lost to a crash and its
+// offset reused is legal; the same with acks=all is a lost write and an inconsistent offset.
+TEST(CheckerAllowances, AcksOneMayBeLostAcksAllMayNot) {
+  for (int8_t acks : {int8_t{1}, int8_t{-1}}) {
+    History h;
+    FinalState fs;
+    const uint64_t a = h.send(0, "p1", "t", "k", "lost", acks);
+    h.ack(1, "p1", a, 0, 0);
+    const uint64_t b = h.send(2 * kS, "p1", "t", "k", "kept", acks);
+    h.ack(3 * kS, "p1", b, 0, 0);  // the crash took offset 0; the next write got it again
+    fs[{"t", 0}].push_back({0, "k", "kept"});
+    CheckContext ctx{h, fs, 0, 10 * kS, kS, false};
+    const bool legal = acks == 1;
+    EXPECT_EQ(check_lost_writes(ctx).empty(), legal) << int(acks);
+    EXPECT_EQ(check_offset_consistency(ctx).empty(), legal) << int(acks);
+    // Order: the second send landed at the same offset as the first; only a lost acks=1
+    // write excuses it.
+    EXPECT_EQ(check_partition_order(ctx).empty(), legal) << int(acks);
+  }
+}
+
+// A producer that did not promise order (max.in.flight > 1, no idempotence) may reorder.
+TEST(CheckerAllowances, UnorderedProducerMayReorder) {
+  History h;
+  FinalState fs;
+  const uint64_t a = h.send(0, "p1", "t", "k", "a", -1, /*ordered=*/false);
+  const uint64_t b = h.send(1, "p1", "t", "k", "b", -1, /*ordered=*/false);
+  h.ack(2, "p1", b, 0, 0);
+  h.ack(3, "p1", a, 0, 1);
+  fs[{"t", 0}] = {{0, "k", "b"}, {1, "k", "a"}};
+  CheckContext ctx{h, fs, 0, 10, 1, false};
+  EXPECT_TRUE(check_partition_order(ctx).empty());
+}
+
+// Records below the final log start may be gone only where retention may delete them; a
+// consumer may skip them; a gap in the final read is legal only below the log start.
+TEST(CheckerAllowances, RetentionExcusesOnlyRecordsBelowTheLogStart) {
+  History h;
+  FinalState fs;
+  for (int i = 0; i < 4; ++i) {
+    const uint64_t id = h.send(i, "p1", "t", "k", "v" + std::to_string(i), -1);
+    h.ack(i + 1, "p1", id, 0, i);
+  }
+  fs[{"t", 0}] = {{2, "k", "v2"}, {3, "k", "v3"}};  // 0 and 1 deleted by retention
+  h.poll(5, "c1", "t", 0, 0, "k", "v0");
+  h.poll(6, "c1", "t", 0, 2, "k", "v2");  // offset 1 was deleted before c1 got to it
+  std::map<TopicPartition, int64_t> start{{{"t", 0}, 2}};
+  CheckContext ctx{h, fs, 0, 10 * kS, kS, false};
+  ctx.log_start = &start;
+  // Without retention on the topic, a log start of 2 is two lost writes plus a moved start.
+  EXPECT_EQ(check_lost_writes(ctx).size(), 3u);
+  EXPECT_EQ(check_consumer_monotonic(ctx).size(), 1u);
+  ctx.retention_topics = {"t"};
+  EXPECT_TRUE(check_lost_writes(ctx).empty());
+  EXPECT_TRUE(check_consumer_monotonic(ctx).empty());
+  EXPECT_TRUE(check_offset_consistency(ctx).empty());
+  // Above the log start nothing is excused: losing offset 3 is a lost write.
+  fs[{"t", 0}].pop_back();
+  EXPECT_EQ(check_lost_writes(ctx).size(), 1u);
+}
+
+// Liveness: every declared consumer on every partition of its topic, and a send that fails
+// after the heal (plus grace) is a violation; one that fails during the faults is not.
+TEST(CheckerAllowances, LivenessCountsDeclaredConsumersAndLateFailures) {
+  History h;
+  FinalState fs;
+  const uint64_t a = h.send(1 * kS, "p1", "t", "k", "a", -1);
+  h.ack(1 * kS + 1, "p1", a, 1, 0);
+  fs[{"t", 1}] = {{0, "k", "a"}};
+  const uint64_t early = h.send(2 * kS, "p1", "t", "k", "early", -1);
+  h.fail(3 * kS, "p1", early, "timed out");
+  CheckContext ctx{h, fs, 4 * kS, 30 * kS, 20 * kS, false};
+  ctx.liveness_grace_ns = 5 * kS;
+  ctx.consumers = {{"c1", "t"}};  // declared, never polled: it did not catch up
+  auto v = check_liveness(ctx);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_NE(v[0].message.find("c1 read t-1 only up to offset -1"), std::string::npos);
+  h.poll(20 * kS, "c1", "t", 1, 0, "k", "a");
+  const uint64_t late = h.send(12 * kS, "p1", "t", "k", "late", -1);
+  h.fail(13 * kS, "p1", late, "connection reset");
+  v = check_liveness(ctx);
+  // The late failure, and (since nothing was acknowledged after the heal) the stall.
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_NE(v[0].message.find("after the heal, failed"), std::string::npos);
+  EXPECT_NE(v[1].message.find("no write was acknowledged after"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tern::scenarios
