@@ -607,6 +607,10 @@ int cmd_replay(int argc, char** argv) {
   }
   opts.keep_trace = !trace_file.empty() || !dot_file.empty() || !svg_file.empty();
   Outcome o = scenarios::run_scenario(*s, *seed, opts);
+  if (!o.violations.empty() && o.violations[0].invariant == "plan") {
+    std::fprintf(stderr, "tern sim: %s: %s\n", plan_file.c_str(), o.violations[0].message.c_str());
+    return 2;
+  }
   std::printf("scenario %s seed %llu: %s\ntrace hash %016llx (%llu events), %.3f simulated s, "
               "%llu sends, %llu acks, %llu polls, %llu failed sends\n",
               s->name.c_str(), static_cast<unsigned long long>(*seed),

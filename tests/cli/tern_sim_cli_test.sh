@@ -25,6 +25,8 @@ check "unknown flag" one_line_exit2 "$tern" sim run --suite smoke --frobnicate
 check "bad shard" one_line_exit2 "$tern" sim run --suite smoke --shard 3/2
 printf '0.5 crash node=b1 keep_unsynced=0\n' > bad.plan
 check "malformed plan" one_line_exit2 "$tern" sim replay --scenario produce-consume --seed 1 --plan bad.plan
+printf '1.0 crash node=zz keep_unsynced=0 tear=0 half_open=0\n' > unknown-node.plan
+check "plan names an unknown node" one_line_exit2 "$tern" sim replay --scenario produce-consume --seed 1 --plan unknown-node.plan
 check "list" "$tern" sim list
 
 # A sweep line's hash equals the replay's hash.
