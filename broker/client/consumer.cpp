@@ -208,6 +208,26 @@ ClientStatus Consumer::resolve_positions(Deadline) {
   return {};
 }
 
+void Consumer::check_fetch_bound(const TopicPartition& tp, const Bytes& records,
+                                 int32_t limit) {
+  // KIP-74: a partition's data may exceed max.partition.fetch.bytes only by being one whole
+  // first batch (so a consumer always progresses). More than that is the broker ignoring the
+  // client's memory bound: an error event (it fails a simulated run), the records still used.
+  if (records.size() <= static_cast<size_t>(std::max(limit, 0))) return;
+  constexpr size_t kLengthEnd = 12;  // base offset (8) + batch length (4)
+  size_t first = records.size();
+  if (records.size() >= kLengthEnd) {
+    const uint32_t length = (uint32_t{records[8]} << 24) | (uint32_t{records[9]} << 16) |
+                            (uint32_t{records[10]} << 8) | uint32_t{records[11]};
+    first = kLengthEnd + length;
+  }
+  if (records.size() <= first) return;
+  rt_.trace(Severity::error, "consumer.fetch_over_limit",
+            {{"topic", tp.topic}, {"partition", tp.partition},
+             {"bytes", static_cast<int64_t>(records.size())}, {"limit", limit},
+             {"first_batch", static_cast<int64_t>(first)}});
+}
+
 ClientStatus Consumer::take_records(const TopicPartition& tp, Bytes records) {
   int64_t& pos = positions_[tp];
   SplitOptions so;
@@ -318,6 +338,7 @@ ClientStatus Consumer::send_fetches(int64_t wait_ms, std::vector<FetchInFlight>&
     req.session_epoch = -1;  // no fetch session (KIP-227): full requests every time
     FetchInFlight f;
     f.wait_ms = wait_ms;
+    f.partition_max_bytes = tiny ? 1 : options_.max_partition_fetch_bytes;
     for (const auto& tp : list) {
       if (req.topics.empty() || req.topics.back().topic != tp.topic) {
         req.topics.emplace_back();
@@ -368,6 +389,7 @@ ClientStatus Consumer::take_fetch(FetchInFlight& f, std::optional<ClientError>& 
       }
       if (p.error_code == 0) {
         if (p.records) {
+          check_fetch_bound(tp, *p.records, f.partition_max_bytes);
           ClientStatus st = take_records(tp, std::move(*p.records));
           if (!st.ok()) return st;
         }

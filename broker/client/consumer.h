@@ -118,6 +118,7 @@ class Consumer {
     Connection::Pending<protocol::FetchResponse> pending;
     std::map<TopicPartition, int64_t> asked;  // the fetch offset per partition
     int64_t wait_ms = 0;
+    int32_t partition_max_bytes = 0;  // what the request allowed, to check the answer
   };
   ClientStatus fetch_once(Deadline deadline);
   // Sends one fetch per leader of the positioned partitions. `last` keeps the last
@@ -125,6 +126,8 @@ class Consumer {
   ClientStatus send_fetches(int64_t wait_ms, std::vector<FetchInFlight>& out,
                             std::optional<ClientError>& last);
   ClientStatus take_fetch(FetchInFlight& f, std::optional<ClientError>& last);
+  // Traces an error event if a partition's answer breaks the fetch size bound (KIP-74).
+  void check_fetch_bound(const TopicPartition& tp, const Bytes& records, int32_t limit);
   // Queues a partition's fetched records (moved, not copied) and advances its position past
   // the whole batches in them. Cheap: batch headers only; decode_chunk does the rest later,
   // so the next fetch can go out before the records are parsed.
