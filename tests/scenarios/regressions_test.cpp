@@ -39,6 +39,10 @@ constexpr Regression kRegressions[] = {
      "recovery pass at position 0, so two flipped passes looked stable and recovery cut "
      "acknowledged data; now two passes must agree on the reason too (unit: "
      "PartitionLog.RecoveryOfOneBatchSegmentsSurvivesReadBitFlips)"},
+    {"admin-churn", 66,
+     "a bit flipped in a batch's length field on the first of two header reads made a 1-byte "
+     "fetch return two batches (beyond KIP-74's bound); found by the consumer's fetch-bound "
+     "check; Segment::read_batches now keeps whole batches within max_bytes, the first always"},
 };
 
 TEST(Regressions, EverySeedThatFoundABugPasses) {
