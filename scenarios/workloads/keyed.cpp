@@ -186,8 +186,10 @@ class KeyedWorkload final : public Workload {
         client::Delivery d = item.value().second.get();
         const int64_t now = rt.now().ns;
         if (!d.ok()) h.fail(now, rt.node_name(), item.value().first, d.error().message());
-        // acks=0: the client learns no offset; the write stays indeterminate.
-        else if (d->offset >= 0)
+        // acks=0: the client learns no offset; the write stays indeterminate. With acks=1 or
+        // all, a delivery without an offset is a client bug: recorded as it is (offset -1),
+        // so the checkers see an acknowledged write that is nowhere.
+        else if (d->offset >= 0 || k.acks != 0)
           h.ack(now, rt.node_name(), item.value().first, d->partition, d->offset);
       }
     });
