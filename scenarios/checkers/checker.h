@@ -35,6 +35,10 @@ struct CheckContext {
   std::set<std::string> retention_topics;
   // Sends made this long after the heal must not fail (the cluster had time to recover).
   int64_t liveness_grace_ns = 5'000'000'000;
+  // In the healthy phase a consumer must read a surviving acknowledged record within this
+  // long: every ack older than end - catch_up must have been polled by the end (the
+  // workload's producers stop 3 s before the end).
+  int64_t catch_up_ns = 2'000'000'000;
 
   int64_t log_start_of(const std::string& topic, int32_t partition) const;
   // True if (topic, partition, offset) lies below a log start that retention may have moved.
