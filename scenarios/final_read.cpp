@@ -3,20 +3,16 @@
 #include <fmt/format.h>
 
 #include "broker/client/consumer.h"
+#include "scenarios/workloads/client_helpers.h"
 
 namespace tern::scenarios {
 
 namespace {
 
-std::string to_string(const std::optional<Bytes>& b) {
-  return b ? std::string(b->begin(), b->end()) : std::string();
-}
-
 // Reads one topic: every partition from its log start to the end offset seen at the start.
 void read_topic(Runtime& rt, const std::vector<Address>& bootstrap, const ExpectedTopic& t,
                 Instant deadline, FinalRead& out) {
-  client::ClientOptions copts;
-  copts.bootstrap = bootstrap;
+  const client::ClientOptions copts = client_options(bootstrap);
   client::ConsumerOptions co;
   co.auto_offset_reset = client::OffsetReset::earliest;
   co.fetch_max_wait_ms = 100;

@@ -12,6 +12,7 @@
 #include "scenarios/final_read.h"
 #include "scenarios/run_counters.h"
 #include "scenarios/workload.h"
+#include "scenarios/workloads/client_helpers.h"
 #include "sim/simulated/world.h"
 
 namespace tern::scenarios {
@@ -19,11 +20,6 @@ namespace tern::scenarios {
 namespace {
 
 constexpr uint16_t kBrokerPort = 9092;
-
-template <class T>
-const T& pick(Rng& rng, std::initializer_list<T> choices) {
-  return *(choices.begin() + rng.below(choices.size()));
-}
 
 // Broker settings the seed draws (FoundationDB randomizes its knobs the same way). Explicit
 // `broker` lines of the scenario win.

@@ -24,6 +24,7 @@
 #include "sim/trace/dot_writer.h"
 #include "tools/commands.h"
 #include "tools/process_tuning.h"
+#include "tools/sim_args.h"
 
 namespace tern::tools {
 
@@ -51,30 +52,6 @@ constexpr const char* kHelp =
     "A seed decides the whole run: cluster knobs, latencies, faults, workload choices. A failing\n"
     "seed prints the command that replays it exactly (same trace hash). A scenario is a text\n"
     "file (scenarios/specs/*.scenario are built in; --scenario-file runs your own).\n";
-
-std::optional<uint64_t> parse_u64(std::string_view s) {
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
-struct SeedRange {
-  uint64_t first = 1, last = 0;  // inclusive; empty when last < first
-};
-
-std::optional<SeedRange> parse_seeds(std::string_view s) {
-  const size_t dots = s.find("..");
-  if (dots == std::string_view::npos) {
-    auto n = parse_u64(s);
-    if (!n || *n == 0) return std::nullopt;
-    return SeedRange{1, *n};
-  }
-  auto a = parse_u64(s.substr(0, dots));
-  auto b = parse_u64(s.substr(dots + 2));
-  if (!a || !b || *b < *a) return std::nullopt;
-  return SeedRange{*a, *b};
-}
 
 // How a user names a scenario on the command line: by name if it is built in, else its file.
 std::string scenario_flag(const Scenario& s) {

@@ -20,6 +20,7 @@
 
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
+#include "tools/sim_args.h"
 
 namespace tern::tools {
 
@@ -36,13 +37,6 @@ constexpr const char* kUsage =
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "tern sim determinism: %s\n%s", msg.c_str(), kUsage);
   return 2;
-}
-
-std::optional<uint64_t> parse_u64(std::string_view s) {
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
 }
 
 struct Run {
@@ -206,12 +200,10 @@ int cmd_sim_determinism(int argc, char** argv) {
       if (!n || *n == 0) return usage_error("--sample takes a number > 0, got '" + *v + "'");
       sample_n = *n;
     } else if (a == "--seeds" && (v = value())) {
-      const size_t dots = v->find("..");
-      auto lo = dots == std::string::npos ? std::nullopt : parse_u64(v->substr(0, dots));
-      auto hi = dots == std::string::npos ? std::nullopt : parse_u64(v->substr(dots + 2));
-      if (!lo || !hi || *hi < *lo) return usage_error("--seeds takes A..B, got '" + *v + "'");
-      seed_first = lo;
-      seed_last = hi;
+      auto range = parse_seeds(*v);
+      if (!range) return usage_error("--seeds takes N or A..B (A <= B), got '" + *v + "'");
+      seed_first = range->first;
+      seed_last = range->last;
     } else if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -8,17 +8,13 @@
 #include "broker/client/admin.h"
 #include "broker/client/consumer.h"
 #include "broker/client/producer.h"
+#include "scenarios/workloads/client_helpers.h"
 #include "scenarios/workloads/workloads.h"
 #include "sim/runtime/sync/channel.h"
 
 namespace tern::scenarios {
 
 namespace {
-
-Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
-std::string to_string(const std::optional<Bytes>& b) {
-  return b ? std::string(b->begin(), b->end()) : std::string();
-}
 
 struct KeyedOptions {
   int producers = 1;
@@ -30,12 +26,6 @@ struct KeyedOptions {
   std::string acks = "all";  // all | 1 | 0 | mix (drawn per producer)
   int planted_skip_every = 0;  // a planted consumer bug: drop every n-th record (0: none)
 };
-
-template <class T>
-const T& pick(Rng& rng, std::initializer_list<T> choices) {
-  TERN_ASSERT(choices.size() > 0);
-  return *(choices.begin() + rng.below(choices.size()));
-}
 
 class KeyedWorkload final : public Workload {
  public:
@@ -149,33 +139,11 @@ class KeyedWorkload final : public Workload {
     return co;
   }
 
-  static client::ClientOptions client_options(const Shared& s) {
-    client::ClientOptions o;
-    o.bootstrap = s.bootstrap;
-    return o;
-  }
-
-  // Creates the topic (or finds it created by another client) before the workload starts.
-  static bool ensure_topic(Runtime& rt, const Shared& s) {
-    client::Admin admin(rt, client_options(s));
-    while (rt.now() < s.end) {
-      client::NewTopic t;
-      t.name = s.o.topic;
-      t.partitions = s.o.partitions;
-      t.replication_factor = static_cast<int16_t>(s.bootstrap.size());
-      t.configs = s.topic_configs;
-      auto st = admin.create_topic(t);
-      if (st.ok() || st.error() == protocol::ErrorCode::topic_already_exists) return true;
-      rt.trace("workload.create_topic", {{"error", st.error().message()}});
-      if (!rt.sleep_for(Duration::millis(200)).ok()) return false;
-    }
-    return false;
-  }
-
   static void run_producer(Runtime& rt, const Shared& s, const ProducerKnobs& k) {
     History& h = *s.history;
-    if (!ensure_topic(rt, s)) return;
-    client::Producer producer(rt, client_options(s), k.po);
+    if (!ensure_topic(rt, s.bootstrap, s.o.topic, s.o.partitions, s.topic_configs, s.end))
+      return;
+    client::Producer producer(rt, client_options(s.bootstrap), k.po);
     const bool ordered = k.po.max_in_flight == 1;
     // Acks are awaited in send order by one task, so the history records each exactly once.
     Channel<std::pair<uint64_t, client::DeliveryFuture>> pending(rt, 4096);
@@ -221,7 +189,7 @@ class KeyedWorkload final : public Workload {
 
   static void run_consumer(Runtime& rt, const Shared& s, const client::ConsumerOptions& co) {
     History& h = *s.history;
-    client::Consumer consumer(rt, client_options(s), co);
+    client::Consumer consumer(rt, client_options(s.bootstrap), co);
     // Wait for the topic to exist, then read everything from the beginning.
     while (rt.now() < s.end &&
            !consumer.assign_topic(s.o.topic, rt.now() + Duration::seconds(1)).ok())

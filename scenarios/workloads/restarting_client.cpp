@@ -17,17 +17,13 @@
 #include "broker/client/admin.h"
 #include "broker/client/consumer.h"
 #include "broker/client/producer.h"
+#include "scenarios/workloads/client_helpers.h"
 #include "scenarios/workloads/workloads.h"
 #include "sim/runtime/sync/channel.h"
 
 namespace tern::scenarios {
 
 namespace {
-
-Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
-std::string to_string(const std::optional<Bytes>& b) {
-  return b ? std::string(b->begin(), b->end()) : std::string();
-}
 
 struct RestartingOptions {
   int producers = 1;
@@ -151,28 +147,6 @@ class RestartingClientWorkload final : public Workload {
     return po;
   }
 
-  static client::ClientOptions client_options(const Shared& s) {
-    client::ClientOptions o;
-    o.bootstrap = s.bootstrap;
-    return o;
-  }
-
-  // Creates the topic (or finds it created by another client) before the workload starts.
-  static bool ensure_topic(Runtime& rt, const Shared& s) {
-    client::Admin admin(rt, client_options(s));
-    while (rt.now() < s.end) {
-      client::NewTopic t;
-      t.name = s.o.topic;
-      t.partitions = s.o.partitions;
-      t.replication_factor = static_cast<int16_t>(s.bootstrap.size());
-      auto st = admin.create_topic(t);
-      if (st.ok() || st.error() == protocol::ErrorCode::topic_already_exists) return true;
-      rt.trace("workload.create_topic", {{"error", st.error().message()}});
-      if (!rt.sleep_for(Duration::millis(200)).ok()) return false;
-    }
-    return false;
-  }
-
   // This start's incarnation number: one more than the last one made durable. Nothing is
   // sent before the new number is durable, so no two incarnations that sent share one.
   static std::optional<int64_t> next_incarnation(Runtime& rt) {
@@ -200,9 +174,9 @@ class RestartingClientWorkload final : public Workload {
     }
     if (!incarnation) return;
     rt.trace("workload.incarnation", {{"n", *incarnation}});
-    if (!ensure_topic(rt, s)) return;
+    if (!ensure_topic(rt, s.bootstrap, s.o.topic, s.o.partitions, {}, s.end)) return;
     std::optional<client::Producer> producer;
-    producer.emplace(rt, client_options(s), po);
+    producer.emplace(rt, client_options(s.bootstrap), po);
     // Acks are awaited in send order by one task, so the history records each exactly once.
     // An entry says whether its producer was dropped before the answer (indeterminate).
     struct Pending {
@@ -247,7 +221,7 @@ class RestartingClientWorkload final : public Workload {
         rt.trace("workload.producer_drop", {{"instance", instance}});
         dropped_instances = instance;
         producer.reset();
-        producer.emplace(rt, client_options(s), po);
+        producer.emplace(rt, client_options(s.bootstrap), po);
         ++instance;
         draw_drop();
       }
@@ -291,7 +265,7 @@ class RestartingClientWorkload final : public Workload {
     client::ConsumerOptions co;
     co.auto_offset_reset = client::OffsetReset::earliest;
     co.fetch_max_wait_ms = 200;
-    client::Consumer consumer(rt, client_options(s), co);
+    client::Consumer consumer(rt, client_options(s.bootstrap), co);
     while (rt.now() < s.end &&
            !consumer.assign_topic(s.o.topic, rt.now() + Duration::seconds(1)).ok())
       if (!rt.sleep_for(Duration::millis(200)).ok()) return;
