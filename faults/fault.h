@@ -40,7 +40,7 @@ enum class FaultKind : uint8_t {
   fsync_error,       // fsync fails with io_error with probability ppm
   slow_io,           // `latency` added to every disk operation
   bitflip,           // a read returns one flipped bit with probability ppm
-  disk_full,         // the disk holds at most `capacity` bytes
+  disk_full,         // only `capacity` more bytes fit on the disk (from when it is applied)
   // clock
   skew,              // the node's wall clock is `amount` off (replaces the previous skew)
   jump,              // the node's wall clock jumps by `amount` (adds to the current skew)
@@ -105,7 +105,7 @@ struct Fault {
   bool half_open = false;        // crash
   Duration restart_after;        // crash: 0 = no automatic restart
   uint32_t ppm = 0;              // fsync_error, bitflip
-  uint64_t capacity = 0;         // disk_full (bytes)
+  uint64_t capacity = 0;         // disk_full (bytes of room left)
   Duration amount;               // skew, jump (may be negative)
   std::optional<Trigger> trigger;
 

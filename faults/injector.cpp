@@ -228,7 +228,9 @@ void Injector::set_disk(size_t index, const Fault& f) {
     case FaultKind::fsync_error: d.fsync_error_ppm = f.ppm; break;
     case FaultKind::slow_io: d.op_latency = f.latency; break;
     case FaultKind::bitflip: d.read_bitflip_ppm = f.ppm; break;
-    case FaultKind::disk_full: d.capacity_bytes = f.capacity; break;
+    // Room left from now on: a few KiB make the next appends land partly (a short write),
+    // which an absolute size could only hit by luck.
+    case FaultKind::disk_full: d.capacity_bytes = world_.disk(n).used_bytes() + f.capacity; break;
     default: TERN_UNREACHABLE("not a disk fault: {}", kind_name(f.kind));
   }
   disk_owner_[{n, f.kind}] = index;

@@ -465,7 +465,8 @@ SwarmConfig draw_swarm(const Rng& base, Duration run) {
   s.spike_max = Duration{rng.between(Duration::millis(10).ns, Duration::seconds(2).ns)};
   s.slow_io_max = Duration{rng.between(Duration::millis(1).ns, Duration::millis(200).ns)};
   s.skew_max = Duration{rng.between(Duration::millis(1).ns, Duration::seconds(60).ns)};
-  s.disk_capacity_max = static_cast<uint64_t>(rng.between(0, 64 << 20));
+  // Room left on a full disk: up to a few batches, so appends fail part-way (short writes).
+  s.disk_capacity_max = static_cast<uint64_t>(rng.between(0, 64 << 10));
   // Half-open crashes on in half the seeds, then at a drawn share of crashes.
   s.half_open_ppm = rng.one_in(2) ? static_cast<uint32_t>(rng.between(1, 1'000'000)) : 0;
   s.block_links_max = static_cast<uint32_t>(rng.between(1, 4));

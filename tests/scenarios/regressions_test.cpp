@@ -43,6 +43,11 @@ constexpr Regression kRegressions[] = {
      "a bit flipped in a batch's length field on the first of two header reads made a 1-byte "
      "fetch return two batches (beyond KIP-74's bound); found by the consumer's fetch-bound "
      "check; Segment::read_batches now keeps whole batches within max_bytes, the first always"},
+    {"produce-consume-2p", 12,
+     "a full disk took part of an append; the undo truncated the segment but did not fsync "
+     "the cut, a flush had made the partial bytes durable, and after a power loss recovery "
+     "ended the log at the torn batch, dropping later acknowledged segments; the undo is now "
+     "fsynced (Segment::append)"},
 };
 
 TEST(Regressions, EverySeedThatFoundABugPasses) {
