@@ -208,11 +208,12 @@ ClientStatus Consumer::resolve_positions(Deadline) {
   return {};
 }
 
-void Consumer::check_fetch_bound(const TopicPartition& tp, const Bytes& records,
-                                 int32_t limit) {
-  // KIP-74: a partition's data may exceed max.partition.fetch.bytes only by being one whole
-  // first batch (so a consumer always progresses). More than that is the broker ignoring the
-  // client's memory bound: an error event (it fails a simulated run), the records still used.
+void Consumer::check_fetch_bound(const TopicPartition& tp, const Bytes& records, int32_t limit,
+                                 bool first_with_data) {
+  // KIP-74: a partition's data may exceed max.partition.fetch.bytes only in the first
+  // partition with data of a response, and only by being one whole batch (so a consumer
+  // always progresses). Anything else is the broker ignoring the client's memory bound: an
+  // error event (it fails a simulated run); the records are still used.
   if (records.size() <= static_cast<size_t>(std::max(limit, 0))) return;
   constexpr size_t kLengthEnd = 12;  // base offset (8) + batch length (4)
   size_t first = records.size();
@@ -221,11 +222,12 @@ void Consumer::check_fetch_bound(const TopicPartition& tp, const Bytes& records,
                             (uint32_t{records[10]} << 8) | uint32_t{records[11]};
     first = kLengthEnd + length;
   }
-  if (records.size() <= first) return;
+  if (first_with_data && records.size() <= first) return;
   rt_.trace(Severity::error, "consumer.fetch_over_limit",
             {{"topic", tp.topic}, {"partition", tp.partition},
              {"bytes", static_cast<int64_t>(records.size())}, {"limit", limit},
-             {"first_batch", static_cast<int64_t>(first)}});
+             {"first_batch", static_cast<int64_t>(first)},
+             {"first_with_data", first_with_data ? 1 : 0}});
 }
 
 ClientStatus Consumer::take_records(const TopicPartition& tp, Bytes records) {
@@ -378,8 +380,14 @@ ClientStatus Consumer::take_fetch(FetchInFlight& f, std::optional<ClientError>& 
     last = e;
     return {};
   }
+  bool first_with_data = true;  // KIP-74: only it may exceed its limit (by one whole batch)
   for (auto& t : resp->responses) {
     for (auto& p : t.partitions) {
+      if (p.error_code == 0 && p.records && !p.records->empty()) {
+        check_fetch_bound({t.topic, p.partition_index}, *p.records, f.partition_max_bytes,
+                          first_with_data);
+        first_with_data = false;
+      }
       TopicPartition tp{t.topic, p.partition_index};
       auto asked = f.asked.find(tp);
       auto pos = positions_.find(tp);
@@ -389,7 +397,6 @@ ClientStatus Consumer::take_fetch(FetchInFlight& f, std::optional<ClientError>& 
       }
       if (p.error_code == 0) {
         if (p.records) {
-          check_fetch_bound(tp, *p.records, f.partition_max_bytes);
           ClientStatus st = take_records(tp, std::move(*p.records));
           if (!st.ok()) return st;
         }

@@ -127,7 +127,8 @@ class Consumer {
                             std::optional<ClientError>& last);
   ClientStatus take_fetch(FetchInFlight& f, std::optional<ClientError>& last);
   // Traces an error event if a partition's answer breaks the fetch size bound (KIP-74).
-  void check_fetch_bound(const TopicPartition& tp, const Bytes& records, int32_t limit);
+  void check_fetch_bound(const TopicPartition& tp, const Bytes& records, int32_t limit,
+                         bool first_with_data);
   // Queues a partition's fetched records (moved, not copied) and advances its position past
   // the whole batches in them. Cheap: batch headers only; decode_chunk does the rest later,
   // so the next fetch can go out before the records are parsed.
