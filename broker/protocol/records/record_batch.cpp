@@ -70,6 +70,15 @@ RecordResult<BatchHeader> parse_batch_header(ByteView in, const ParseOptions& op
   if (h.record_count < 0) {
     return RecordError{RecordErrc::bad_record_count, fmt::format("count {}", h.record_count)};
   }
+  // The last offset is base + delta and the next one past it must exist: a negative delta or
+  // a base this close to the end of int64 is garbage (found by request_fuzz: signed overflow
+  // in last_offset()).
+  if (h.last_offset_delta < 0 ||
+      h.base_offset.value() > INT64_MAX - 1 - int64_t{h.last_offset_delta}) {
+    return RecordError{RecordErrc::bad_record_count,
+                       fmt::format("base offset {} with last offset delta {}",
+                                   h.base_offset.value(), h.last_offset_delta)};
+  }
   // Uncompressed records take >= kRecordBytesMin bytes each: a cheap early lie detector.
   // (Compressed batches are checked while decoding, against the decompressed size.)
   if (h.compression() == Compression::none &&

@@ -137,6 +137,12 @@ RecordResult<RecordView> RecordReader::parse_record() {
   auto od = c.varint32();
   if (!od) return bad(RecordErrc::bad_varint, "offsetDelta");
   rec.offset_delta = static_cast<int32_t>(*od);
+  // A record's offset lies inside its batch: [base, base + lastOffsetDelta]. Anything else is
+  // garbage, and base + delta could overflow (found by request_fuzz).
+  if (rec.offset_delta < 0 || rec.offset_delta > header_.last_offset_delta)
+    return bad(RecordErrc::bad_record,
+               fmt::format("offsetDelta {} outside the batch's 0..{}", rec.offset_delta,
+                           header_.last_offset_delta));
   auto key = nullable_bytes(c, "key");
   if (!key.ok()) return key.error();
   rec.key = *key;
