@@ -10,6 +10,16 @@ client::ClientOptions client_options(const std::vector<Address>& bootstrap) {
   return o;
 }
 
+void read_traffic_options(WorkloadOptions& opts, const std::string& default_topic,
+                          TrafficOptions& out) {
+  out.producers = static_cast<int>(opts.get_int("producers", 1, 0, 16));
+  out.consumers = static_cast<int>(opts.get_int("consumers", 1, 0, 16));
+  out.topic = opts.get_string("topic", default_topic);
+  out.partitions = static_cast<int>(opts.get_int("partitions", 3, 1, 64));
+  out.keys = static_cast<int>(opts.get_int("keys", 16, 1, 1'000'000));
+  out.send_gap_max = opts.get_duration("send_gap", Duration::millis(20));
+}
+
 bool ensure_topic(Runtime& rt, const std::vector<Address>& bootstrap, const std::string& topic,
                   int32_t partitions, const std::map<std::string, std::string>& configs,
                   Instant end) {

@@ -9,11 +9,25 @@
 
 #include "broker/base/bytes.h"
 #include "broker/client/cluster.h"
+#include "scenarios/workload.h"
 #include "sim/runtime/runtime.h"
 
 namespace tern::scenarios {
 
 client::ClientOptions client_options(const std::vector<Address>& bootstrap);
+
+// The traffic options the producing/consuming workloads share, read with the same names,
+// defaults and ranges: producers consumers topic partitions keys send_gap.
+struct TrafficOptions {
+  int producers = 1;
+  int consumers = 1;
+  std::string topic;
+  int partitions = 3;
+  int keys = 16;
+  Duration send_gap_max = Duration::millis(20);  // a producer waits up to this between sends
+};
+void read_traffic_options(WorkloadOptions& opts, const std::string& default_topic,
+                          TrafficOptions& out);
 
 // Creates the topic (or finds it created by another client), retrying until `end`. False if
 // it never could (or the node is going down).

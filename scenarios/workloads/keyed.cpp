@@ -16,13 +16,7 @@ namespace tern::scenarios {
 
 namespace {
 
-struct KeyedOptions {
-  int producers = 1;
-  int consumers = 1;
-  std::string topic = "events";
-  int partitions = 3;
-  int keys = 16;
-  Duration send_gap_max = Duration::millis(20);
+struct KeyedOptions : TrafficOptions {
   std::string acks = "all";  // all | 1 | 0 | mix (drawn per producer)
   int planted_skip_every = 0;  // a planted consumer bug: drop every n-th record (0: none)
 };
@@ -230,12 +224,7 @@ WorkloadType keyed_workload_type() {
           [](const WorkloadOptions& in) -> Result<std::unique_ptr<Workload>> {
             WorkloadOptions opts = in;
             KeyedOptions o;
-            o.producers = static_cast<int>(opts.get_int("producers", 1, 0, 16));
-            o.consumers = static_cast<int>(opts.get_int("consumers", 1, 0, 16));
-            o.topic = opts.get_string("topic", o.topic);
-            o.partitions = static_cast<int>(opts.get_int("partitions", 3, 1, 64));
-            o.keys = static_cast<int>(opts.get_int("keys", 16, 1, 1'000'000));
-            o.send_gap_max = opts.get_duration("send_gap", o.send_gap_max);
+            read_traffic_options(opts, "events", o);
             o.acks = opts.get_choice("acks", "all", {"all", "1", "0", "mix"});
             o.planted_skip_every = static_cast<int>(opts.get_int("planted_skip_every", 0, 0,
                                                                  1'000'000));

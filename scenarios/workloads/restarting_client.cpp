@@ -25,13 +25,7 @@ namespace tern::scenarios {
 
 namespace {
 
-struct RestartingOptions {
-  int producers = 1;
-  int consumers = 1;
-  std::string topic = "restarts";
-  int partitions = 3;
-  int keys = 16;
-  Duration send_gap_max = Duration::millis(20);
+struct RestartingOptions : TrafficOptions {
   bool self_crash = false;
 };
 
@@ -315,12 +309,7 @@ WorkloadType restarting_client_workload_type() {
           [](const WorkloadOptions& in) -> Result<std::unique_ptr<Workload>> {
             WorkloadOptions opts = in;
             RestartingOptions o;
-            o.producers = static_cast<int>(opts.get_int("producers", 1, 0, 16));
-            o.consumers = static_cast<int>(opts.get_int("consumers", 1, 0, 16));
-            o.topic = opts.get_string("topic", o.topic);
-            o.partitions = static_cast<int>(opts.get_int("partitions", 3, 1, 64));
-            o.keys = static_cast<int>(opts.get_int("keys", 16, 1, 1'000'000));
-            o.send_gap_max = opts.get_duration("send_gap", o.send_gap_max);
+            read_traffic_options(opts, "restarts", o);
             o.self_crash = opts.get_bool("self_crash", false);
             TERN_TRY(opts.finish("restarting-client"));
             return std::unique_ptr<Workload>(
