@@ -52,6 +52,9 @@ TERN_CLIENT_RESPONSE_OF(DeleteTopics)
 TERN_CLIENT_RESPONSE_OF(CreatePartitions)
 TERN_CLIENT_RESPONSE_OF(DescribeConfigs)
 TERN_CLIENT_RESPONSE_OF(AlterConfigs)
+TERN_CLIENT_RESPONSE_OF(BrokerRegistration)
+TERN_CLIENT_RESPONSE_OF(BrokerHeartbeat)
+TERN_CLIENT_RESPONSE_OF(AllocateProducerIds)
 #undef TERN_CLIENT_RESPONSE_OF
 
 struct VersionRange {
