@@ -52,6 +52,12 @@ TERN_CLIENT_RESPONSE_OF(DeleteTopics)
 TERN_CLIENT_RESPONSE_OF(CreatePartitions)
 TERN_CLIENT_RESPONSE_OF(DescribeConfigs)
 TERN_CLIENT_RESPONSE_OF(AlterConfigs)
+// KRaft quorum RPCs (broker/raft's transport, to a CONTROLLER listener).
+TERN_CLIENT_RESPONSE_OF(Vote)
+TERN_CLIENT_RESPONSE_OF(BeginQuorumEpoch)
+TERN_CLIENT_RESPONSE_OF(EndQuorumEpoch)
+TERN_CLIENT_RESPONSE_OF(FetchSnapshot)
+TERN_CLIENT_RESPONSE_OF(DescribeQuorum)
 #undef TERN_CLIENT_RESPONSE_OF
 
 struct VersionRange {
