@@ -151,6 +151,7 @@ void RaftNode::set_role(Role role, std::optional<int32_t> leader) {
   TERN_ASSERT(voter_ || (role != Role::prospective && role != Role::candidate &&
                          role != Role::leader), "an observer only follows");
   const LeaderAndEpoch before{leader_, state_.epoch};
+  if (leader != leader_) leader_heard_ = Instant::never();
   role_ = role;
   leader_ = leader;
   ++generation_;
@@ -482,7 +483,8 @@ protocol::VoteResponse RaftNode::handle_vote(const protocol::VoteRequest& req) {
     // Nothing changes here, whatever the epoch: a pre-vote is a question.
     const bool leader_alive =
         role_ == Role::leader ||
-        (role_ == Role::follower && rt_.now() < last_leader_contact_ + config_.fetch_timeout);
+        (role_ == Role::follower && !leader_heard_.is_never() &&
+         rt_.now() < leader_heard_ + config_.fetch_timeout);
     granted = voter_ && p.replica_epoch > state_.epoch && up_to_date && !leader_alive;
   } else {
     if (p.replica_epoch > state_.epoch) {

@@ -194,7 +194,13 @@ class RaftNode {
   uint64_t generation_ = 0;
 
   Instant election_deadline_ = Instant::never();
+  // Follower: the election timer runs from here (set on becoming a follower, so a leader
+  // heard of second-hand gets fetch_timeout to show itself).
   Instant last_leader_contact_ = Instant::never();
+  // Follower: when the leader itself last answered us (a fetch, BeginQuorumEpoch). Only this
+  // refuses pre-votes: hearsay of a leader must not, or two nodes that each heard of a dead
+  // leader refuse each other forever.
+  Instant leader_heard_ = Instant::never();
   int32_t lost_elections_ = 0;
   // Candidate / prospective tallies.
   std::set<int32_t> granted_;

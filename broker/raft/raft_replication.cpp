@@ -92,6 +92,7 @@ void RaftNode::fetch_once(int32_t from) {
   // An answer from another era (we moved on while it was in flight) teaches nothing.
   if (generation_ != gen || epoch != state_.epoch || leader_ != from) return;
   last_leader_contact_ = rt_.now();
+  leader_heard_ = last_leader_contact_;
   const int64_t fetched_at = p.fetch_offset;
 
   if (rp.diverging_epoch.end_offset >= 0 || rp.diverging_epoch.epoch >= 0) {
@@ -400,8 +401,10 @@ protocol::BeginQuorumEpochResponse RaftNode::handle_begin_quorum_epoch(
       err = to_wire(ErrorCode::fenced_leader_epoch);
     } else {
       step_down(p.leader_epoch, p.leader_id);
-      if (leader_ == p.leader_id && state_.epoch == p.leader_epoch)
+      if (leader_ == p.leader_id && state_.epoch == p.leader_epoch) {
         last_leader_contact_ = rt_.now();
+        leader_heard_ = last_leader_contact_;
+      }
     }
   }
   o.error_code = err;

@@ -24,6 +24,9 @@ void RaftTestServer::stop() {
   for (auto& s : streams_) s->close();
   for (auto& t : tasks_)
     if (t.valid() && !t.done()) t.cancel();
+  // The tasks use the listener and the streams: they finish before those go.
+  for (auto& t : tasks_)
+    if (t.valid()) (void)t.join();
   tasks_.clear();
   streams_.clear();
   listener_.reset();
