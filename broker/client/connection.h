@@ -55,6 +55,12 @@ TERN_CLIENT_RESPONSE_OF(AlterConfigs)
 TERN_CLIENT_RESPONSE_OF(BrokerRegistration)
 TERN_CLIENT_RESPONSE_OF(BrokerHeartbeat)
 TERN_CLIENT_RESPONSE_OF(AllocateProducerIds)
+// KRaft quorum RPCs (broker/raft's transport, to a CONTROLLER listener).
+TERN_CLIENT_RESPONSE_OF(Vote)
+TERN_CLIENT_RESPONSE_OF(BeginQuorumEpoch)
+TERN_CLIENT_RESPONSE_OF(EndQuorumEpoch)
+TERN_CLIENT_RESPONSE_OF(FetchSnapshot)
+TERN_CLIENT_RESPONSE_OF(DescribeQuorum)
 #undef TERN_CLIENT_RESPONSE_OF
 
 struct VersionRange {

@@ -495,6 +495,74 @@ Result<uint32_t> PartitionLog::enforce_retention() {
   return deleted;
 }
 
+Result<uint32_t> PartitionLog::delete_segments_below(Offset offset) {
+  MutexLock lock(write_mutex_);
+  if (!lock.owns()) return Errc::cancelled;
+  if (closed_) return Error(Errc::closed, dir_);
+  if (failed_) return Error(Errc::io_error, dir_ + " failed");
+  uint32_t deleted = 0;
+  // A segment lies below `offset` when the next one starts at or before it.
+  while (segments_.size() > 1 && std::next(segments_.begin())->first <= offset) {
+    auto& first = *segments_.begin()->second;
+    if (Status st = first.remove_files(); !st.ok()) {
+      fail(st.error());
+      return st.error();
+    }
+    segments_.erase(segments_.begin());
+    ++deleted;
+  }
+  if (deleted > 0) {
+    if (Status st = rt_.disk().fsync_dir(dir_); !st.ok()) {
+      fail(st.error());
+      return st.error();
+    }
+    rt_.trace("log.prefix_delete", {{"dir", dir_},
+                                    {"deleted", deleted},
+                                    {"start", log_start_offset().value()}});
+  }
+  TERN_ASSERT(log_start_offset() <= offset || deleted == 0);
+  return deleted;
+}
+
+Status PartitionLog::reset_to(Offset offset) {
+  MutexLock lock(write_mutex_);
+  if (!lock.owns()) return Errc::cancelled;
+  if (closed_) return Error(Errc::closed, dir_);
+  if (failed_) return Error(Errc::io_error, dir_ + " failed");
+  ++truncations_;
+  // Old segments go first (and durably): a crash then leaves no segment at all, which
+  // recovery opens as an empty log at 0 (the owner re-applies the reset), never a gap.
+  for (auto& [b, seg] : segments_) {
+    if (Status st = seg->remove_files(); !st.ok()) {
+      fail(st.error());
+      return st;
+    }
+  }
+  segments_.clear();
+  if (Status st = rt_.disk().fsync_dir(dir_); !st.ok()) {
+    fail(st.error());
+    return st;
+  }
+  auto seg = Segment::create(rt_.disk(), dir_, offset, config_, rt_.now());
+  if (!seg.ok()) {
+    fail(seg.error());
+    return seg.error();
+  }
+  if (Status st = rt_.disk().fsync_dir(dir_); !st.ok()) {
+    fail(st.error());
+    return st;
+  }
+  segments_[offset] = std::move(seg.value());
+  end_ = offset;
+  durable_ = offset;
+  unflushed_records_ = 0;
+  first_unflushed_at_ = Instant::never();
+  durable_changed_.notify_all();
+  rt_.trace("log.reset", {{"dir", dir_}, {"start", offset.value()}});
+  TERN_ASSERT(log_start_offset() == offset && end_ == offset);
+  return {};
+}
+
 Status PartitionLog::close() {
   if (closed_) return {};
   MutexLock lock(write_mutex_);

@@ -89,6 +89,15 @@ class PartitionLog {
   // when it returns.
   Result<Offset> truncate_to(Offset offset);
 
+  // Deletes whole segments that lie entirely below `offset` (never the active one): a Raft
+  // snapshot (KIP-630) covers them. Returns segments deleted; durable when it returns.
+  Result<uint32_t> delete_segments_below(Offset offset);
+
+  // Removes every segment and starts an empty log at `offset` (Kafka's truncateFullyAndStartAt:
+  // a follower installed a snapshot ending beyond its log). Durable when it returns; a crash
+  // in between leaves an empty log at 0 or the new one, never a log with a gap.
+  Status reset_to(Offset offset);
+
   // Deletes whole old segments beyond retention.bytes / retention.ms (never the last one;
   // an expired non-empty active segment is rolled first). Returns segments deleted.
   Result<uint32_t> enforce_retention();

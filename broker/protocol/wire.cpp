@@ -391,7 +391,9 @@ void ResponseHeader::encode(Writer& w, int16_t header_version) const {
 namespace {
 
 bool is_flexible(int16_t api_key, int16_t api_version) {
+  // The controller listener's APIs (Vote, ...) are flexible from their own first versions.
   const ApiInfo* api = find_api(api_key);
+  if (api == nullptr) api = find_controller_api(api_key);
   return api != nullptr && api->first_flexible >= 0 && api_version >= api->first_flexible;
 }
 

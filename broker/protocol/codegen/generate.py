@@ -221,7 +221,7 @@ class Struct:
 class Message:
     def __init__(self, d, path):
         known = {"message", "api", "api_key", "kind", "versions", "flexible", "fields", "structs",
-                 "doc"}
+                 "doc", "listeners", "broker_versions"}
         extra = set(d) - known
         if extra:
             raise SchemaError(f"{path}: unknown keys {sorted(extra)}")
@@ -236,6 +236,17 @@ class Message:
         self.versions = parse_range(d["versions"], path)
         if self.versions is None or self.versions[1] == OPEN:
             raise SchemaError(f"{path}: versions must be a closed range")
+        # Which listeners serve the API (Kafka's "listeners"): "broker" goes into kSupportedApis
+        # (the client listener's ApiVersions and dispatch), "controller" into kControllerApis.
+        self.listeners = d.get("listeners", ["broker"])
+        if not self.listeners or set(self.listeners) - {"broker", "controller"}:
+            raise SchemaError(f"{path}: listeners are 'broker' and/or 'controller'")
+        # The versions the broker listener advertises, when narrower than `versions` (Fetch
+        # v12 is Raft's; clients keep picking <= 11 from a broker).
+        self.broker_versions = parse_range(d.get("broker_versions"), path) or self.versions
+        if (self.broker_versions[0] < self.versions[0] or
+                self.broker_versions[1] > self.versions[1]):
+            raise SchemaError(f"{path}: broker_versions must lie inside versions")
         self.flexible_fact = parse_range(d["flexible"], path)
         self.first_flexible = self.flexible_fact[0] if self.flexible_fact else -1
         self.flexible = intersect(self.flexible_fact, self.versions)
@@ -617,18 +628,27 @@ def gen_lib(messages, args):
         t("int16_t first_flexible;  // -1: no flexible version exists", 1)
         t("};")
         t()
-        t("// Sorted by key.")
-        t("inline constexpr ApiInfo kSupportedApis[] = {")
         for key, kinds in sorted(pairs.items()):
             if set(kinds) != {"request", "response"}:
                 raise SchemaError(f"api key {key}: needs both a request and a response")
             rq, rs = kinds["request"], kinds["response"]
             if rq.versions != rs.versions or rq.first_flexible != rs.first_flexible:
                 raise SchemaError(f"{rq.api}: request and response disagree on versions")
-            t(f'{{ApiKey::{snake(rq.api)}, "{rq.api}", {rq.versions[0]}, {rq.versions[1]}, '
-              f"{rq.first_flexible}}},", 1)
-        t("};")
-        t()
+            if rq.listeners != rs.listeners or rq.broker_versions != rs.broker_versions:
+                raise SchemaError(f"{rq.api}: request and response disagree on listeners")
+        for table, listener, doc in (
+                ("kSupportedApis", "broker", "the broker (client) listener"),
+                ("kControllerApis", "controller", "the CONTROLLER listener (KRaft quorum)")):
+            t(f"// The APIs {doc} serves, sorted by key.")
+            t(f"inline constexpr ApiInfo {table}[] = {{")
+            for key, kinds in sorted(pairs.items()):
+                rq = kinds["request"]
+                if listener not in rq.listeners:
+                    continue
+                lo, hi = rq.broker_versions if listener == "broker" else rq.versions
+                t(f'{{ApiKey::{snake(rq.api)}, "{rq.api}", {lo}, {hi}, {rq.first_flexible}}},', 1)
+            t("};")
+            t()
         t("constexpr std::span<const ApiInfo> supported_apis() { return kSupportedApis; }")
         t()
         t("// nullptr for a key tern does not serve.")
@@ -641,6 +661,21 @@ def gen_lib(messages, args):
         t()
         t("constexpr bool is_supported(int16_t api_key, int16_t api_version) {")
         t("const ApiInfo* a = find_api(api_key);", 1)
+        t("return a != nullptr && api_version >= a->min_version && api_version <= a->max_version;",
+          1)
+        t("}")
+        t()
+        t("constexpr std::span<const ApiInfo> controller_apis() { return kControllerApis; }")
+        t()
+        t("constexpr const ApiInfo* find_controller_api(int16_t api_key) {")
+        t("for (const ApiInfo& a : kControllerApis) {", 1)
+        t("if (static_cast<int16_t>(a.key) == api_key) return &a;", 2)
+        t("}", 1)
+        t("return nullptr;", 1)
+        t("}")
+        t()
+        t("constexpr bool is_controller_supported(int16_t api_key, int16_t api_version) {")
+        t("const ApiInfo* a = find_controller_api(api_key);", 1)
         t("return a != nullptr && api_version >= a->min_version && api_version <= a->max_version;",
           1)
         t("}")
