@@ -15,6 +15,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"broker", tern::tools::cmd_broker, "run a real broker (like kafka-server-start.sh)"},
+    {"storage", tern::tools::cmd_storage, "format log dirs (like kafka-storage.sh)"},
     {"topics", tern::tools::cmd_topics, "create, list, describe, alter, delete topics"},
     {"produce", tern::tools::cmd_produce, "write lines from stdin to a topic"},
     {"consume", tern::tools::cmd_consume, "print records of a topic"},

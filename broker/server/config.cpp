@@ -5,6 +5,7 @@
 #include <functional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace tern::server {
 namespace {
@@ -62,26 +63,28 @@ std::vector<std::string> split_list(std::string_view text) {
   return out;
 }
 
-// Keys Kafka deployments carry that mean nothing for one tern process. Accepted, ignored,
-// with a warning, so Kafka's sample server.properties files start tern unchanged.
+// Keys Kafka deployments carry that mean nothing for tern. Accepted, ignored, with a
+// warning, so Kafka's sample server.properties files start tern unchanged.
 constexpr std::string_view kIgnoredKeys[] = {
     "auto.leader.rebalance.enable",
     "background.threads",
     "broker.id.generation.enable",
     "compression.type",
     "controlled.shutdown.enable",
-    "controller.listener.names",
-    "controller.quorum.bootstrap.servers",
-    "controller.quorum.voters",
+    "controller.quorum.append.linger.ms",
+    "controller.quorum.retry.backoff.ms",
     "group.initial.rebalance.delay.ms",
     "group.max.session.timeout.ms",
     "group.min.session.timeout.ms",
-    "inter.broker.listener.name",
+    "initial.broker.registration.timeout.ms",
     "inter.broker.protocol.version",
-    "listener.security.protocol.map",
     "log.cleaner.enable",
     "log.cleaner.threads",
     "log.preallocate",
+    "metadata.log.segment.bytes",
+    "metadata.log.segment.ms",
+    "metadata.max.retention.bytes",
+    "metadata.max.retention.ms",
     "num.io.threads",
     "num.network.threads",
     "num.recovery.threads.per.data.dir",
@@ -89,8 +92,9 @@ constexpr std::string_view kIgnoredKeys[] = {
     "offsets.retention.minutes",
     "offsets.topic.num.partitions",
     "offsets.topic.replication.factor",
-    "process.roles",
     "replica.lag.time.max.ms",
+    "share.coordinator.state.topic.min.isr",
+    "share.coordinator.state.topic.replication.factor",
     "socket.receive.buffer.bytes",
     "socket.send.buffer.bytes",
     "transaction.state.log.min.isr",
@@ -143,6 +147,115 @@ Setter log_dirs_setter() {
   };
 }
 
+bool valid_listener_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char ch : name) {
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Setter process_roles_setter() {
+  return [](BrokerConfig& c, std::string_view key, std::string_view v) -> Status {
+    std::set<ProcessRole> roles;
+    const auto items = split_list(v);
+    for (const std::string& item : items) {
+      ProcessRole role;
+      if (item == "broker") {
+        role = ProcessRole::broker;
+      } else if (item == "controller") {
+        role = ProcessRole::controller;
+      } else {
+        return bad_value(key, v, "broker, controller or broker,controller");
+      }
+      if (!roles.insert(role).second) {
+        return bad_value(key, v, "each role once (duplicate role " + item + ")");
+      }
+    }
+    if (roles.empty()) return bad_value(key, v, "broker, controller or broker,controller");
+    c.process_roles = std::move(roles);
+    return {};
+  };
+}
+
+Setter quorum_voters_setter() {
+  return [](BrokerConfig& c, std::string_view key, std::string_view v) -> Status {
+    auto r = parse_quorum_voters(v);
+    if (!r.ok()) {
+      return bad_value(key, v, "a list like 1@localhost:9093,2@host2:9093 (" +
+                                   r.error().context() + ")");
+    }
+    c.quorum_voters = std::move(r.value());
+    return {};
+  };
+}
+
+Setter listener_names_setter(std::vector<std::string> BrokerConfig::*field) {
+  return [=](BrokerConfig& c, std::string_view key, std::string_view v) -> Status {
+    std::vector<std::string> names = split_list(v);
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!valid_listener_name(names[i])) {
+        return bad_value(key, v, "listener names like CONTROLLER");
+      }
+      for (size_t k = 0; k < i; ++k) {
+        if (names[k] == names[i]) return bad_value(key, v, "each name once");
+      }
+    }
+    c.*field = std::move(names);
+    return {};
+  };
+}
+
+Setter protocol_map_setter() {
+  return [](BrokerConfig& c, std::string_view key, std::string_view v) -> Status {
+    std::map<std::string, std::string> map;
+    for (const std::string& item : split_list(v)) {
+      const size_t colon = item.find(':');
+      if (colon == std::string::npos) {
+        return bad_value(key, v, "NAME:PROTOCOL pairs like CONTROLLER:PLAINTEXT");
+      }
+      std::string name(trim(std::string_view(item).substr(0, colon)));
+      std::string protocol(trim(std::string_view(item).substr(colon + 1)));
+      if (!valid_listener_name(name)) {
+        return bad_value(key, v, "NAME:PROTOCOL pairs like CONTROLLER:PLAINTEXT");
+      }
+      bool known = false;
+      for (std::string_view p : kSecurityProtocols) known = known || p == protocol;
+      if (!known) {
+        return bad_value(key, v, fmt::format("a security protocol for {} (PLAINTEXT, SSL, "
+                                             "SASL_PLAINTEXT or SASL_SSL), not '{}'",
+                                             name, protocol));
+      }
+      if (!map.emplace(name, protocol).second) {
+        return bad_value(key, v, fmt::format("listener {} once", name));
+      }
+    }
+    if (map.empty()) return bad_value(key, v, "NAME:PROTOCOL pairs like CONTROLLER:PLAINTEXT");
+    c.listener_security_protocol_map = std::move(map);
+    return {};
+  };
+}
+
+Setter listener_name_setter(std::string BrokerConfig::*field) {
+  return [=](BrokerConfig& c, std::string_view key, std::string_view v) -> Status {
+    if (!valid_listener_name(v)) return bad_value(key, v, "a listener name like PLAINTEXT");
+    c.*field = std::string(v);
+    return {};
+  };
+}
+
+Setter dir_setter(std::string BrokerConfig::*field) {
+  return [=](BrokerConfig& c, std::string_view key, std::string_view v) -> Status {
+    if (v.empty() || v.find(',') != std::string_view::npos) {
+      return bad_value(key, v, "one directory");
+    }
+    c.*field = std::string(v);
+    return {};
+  };
+}
+
 constexpr int64_t kHourMs = 60LL * 60 * 1000;
 constexpr int64_t kLongMax = INT64_MAX;
 constexpr int64_t kIntMax = INT32_MAX;
@@ -152,6 +265,31 @@ const std::map<std::string, Setter, std::less<>>& setters() {
   // mutable namespace state (STYLE §7 rule 8).
   static const std::map<std::string, Setter, std::less<>> table = {
       {"node.id", long_setter(&BrokerConfig::node_id, 0, kIntMax)},
+      {"process.roles", process_roles_setter()},
+      {"controller.quorum.voters", quorum_voters_setter()},
+      {"controller.listener.names",
+       listener_names_setter(&BrokerConfig::controller_listener_names)},
+      {"listener.security.protocol.map", protocol_map_setter()},
+      {"inter.broker.listener.name",
+       listener_name_setter(&BrokerConfig::inter_broker_listener_name)},
+      {"controller.quorum.election.timeout.ms",
+       long_setter(&BrokerConfig::controller_quorum_election_timeout_ms, 1, kIntMax)},
+      {"controller.quorum.election.backoff.max.ms",
+       long_setter(&BrokerConfig::controller_quorum_election_backoff_max_ms, 1, kIntMax)},
+      {"controller.quorum.fetch.timeout.ms",
+       long_setter(&BrokerConfig::controller_quorum_fetch_timeout_ms, 1, kIntMax)},
+      {"controller.quorum.request.timeout.ms",
+       long_setter(&BrokerConfig::controller_quorum_request_timeout_ms, 1, kIntMax)},
+      {"broker.session.timeout.ms",
+       long_setter(&BrokerConfig::broker_session_timeout_ms, 1, kIntMax)},
+      {"broker.heartbeat.interval.ms",
+       long_setter(&BrokerConfig::broker_heartbeat_interval_ms, 1, kIntMax)},
+      {"metadata.log.dir", dir_setter(&BrokerConfig::metadata_log_dir)},
+      {"metadata.log.max.record.bytes.between.snapshots",
+       long_setter(&BrokerConfig::metadata_log_max_record_bytes_between_snapshots, 1,
+                   kLongMax)},
+      {"metadata.max.idle.interval.ms",
+       long_setter(&BrokerConfig::metadata_max_idle_interval_ms, 0, kIntMax)},
       {"broker.id", long_setter(&BrokerConfig::node_id, 0, kIntMax)},
       {"listeners", listeners_setter(&BrokerConfig::listeners)},
       {"advertised.listeners", listeners_setter(&BrokerConfig::advertised_listeners)},
@@ -254,9 +392,160 @@ Result<std::vector<Listener>> parse_listeners(std::string_view text) {
   return out;
 }
 
+std::string QuorumVoter::to_string() const {
+  if (host.find(':') != std::string::npos) return fmt::format("{}@[{}]:{}", id, host, port);
+  return fmt::format("{}@{}:{}", id, host, port);
+}
+
+Result<std::vector<QuorumVoter>> parse_quorum_voters(std::string_view text) {
+  std::vector<QuorumVoter> out;
+  for (const std::string& item : split_list(text)) {
+    const size_t at = item.find('@');
+    if (at == std::string::npos || at == 0) {
+      return Error(Errc::invalid_argument, fmt::format("'{}' lacks id@", item));
+    }
+    auto id = parse_long("id", std::string_view(item).substr(0, at), 0, kIntMax);
+    if (!id.ok()) return Error(Errc::invalid_argument, fmt::format("bad id in '{}'", item));
+    std::string_view rest = std::string_view(item).substr(at + 1);
+    const size_t colon = rest.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return Error(Errc::invalid_argument, fmt::format("'{}' lacks host:port", item));
+    }
+    QuorumVoter v;
+    v.id = static_cast<int32_t>(id.value());
+    v.host = std::string(rest.substr(0, colon));
+    if (v.host.size() >= 2 && v.host.front() == '[' && v.host.back() == ']') {
+      v.host = v.host.substr(1, v.host.size() - 2);
+    }
+    auto port = parse_long("port", rest.substr(colon + 1), 1, 65535);
+    if (v.host.empty() || !port.ok()) {
+      return Error(Errc::invalid_argument, fmt::format("bad host or port in '{}'", item));
+    }
+    v.port = static_cast<uint16_t>(port.value());
+    for (const QuorumVoter& other : out) {
+      if (other.id == v.id) {
+        return Error(Errc::invalid_argument, fmt::format("voter id {} appears twice", v.id));
+      }
+      if (other.host == v.host && other.port == v.port) {
+        return Error(Errc::invalid_argument,
+                     fmt::format("voters {} and {} share the address {}:{}", other.id, v.id,
+                                 v.host, v.port));
+      }
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+namespace {
+
+// The controller listener names in force: controller.listener.names, or CONTROLLER in
+// tern's implicit one-node mode (no process.roles) when that key is absent.
+std::vector<std::string> effective_controller_names(const BrokerConfig& c) {
+  if (!c.controller_listener_names.empty()) return c.controller_listener_names;
+  if (!c.process_roles_configured()) return {"CONTROLLER"};
+  return {};
+}
+
+// A listener's security protocol: its entry in listener.security.protocol.map; without one,
+// a controller listener is PLAINTEXT when the map was not set (Kafka does the same).
+std::optional<std::string> security_protocol(const BrokerConfig& c, const std::string& name) {
+  auto it = c.listener_security_protocol_map.find(name);
+  if (it != c.listener_security_protocol_map.end()) return it->second;
+  if (!c.explicit_values.count("listener.security.protocol.map") &&
+      c.is_controller_listener(name)) {
+    return std::string("PLAINTEXT");
+  }
+  return std::nullopt;
+}
+
+std::string host_or_loopback(const std::string& host) {
+  // Kafka advertises the canonical host name for an empty or wildcard host; tern has no
+  // host-name lookup in broker code, so it advertises loopback (set advertised.listeners).
+  return host.empty() || host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host;
+}
+
+// Without process.roles and controller.quorum.voters the quorum is this node alone; its
+// address follows node.id and the listeners, so it is derived again after every setting.
+void derive_implicit_quorum(BrokerConfig& c) {
+  if (c.explicit_values.count("controller.quorum.voters")) return;
+  if (c.process_roles_configured()) {
+    c.quorum_voters.clear();  // a KRaft node names its quorum (validate says so)
+    return;
+  }
+  QuorumVoter self;
+  self.id = c.node_id;
+  if (auto l = c.controller_listener()) {
+    self.host = host_or_loopback(l->host);
+    self.port = l->port;
+  } else {
+    const Listener a = c.advertised();
+    self.host = a.host;
+    self.port = a.port;
+  }
+  c.quorum_voters = {self};
+}
+
+std::string voter_ids(const std::vector<QuorumVoter>& voters) {
+  std::string s;
+  for (const QuorumVoter& v : voters) s += (s.empty() ? "" : ",") + std::to_string(v.id);
+  return s;
+}
+
+std::string roles_text(const std::set<ProcessRole>& roles) {
+  std::string s;
+  for (ProcessRole r : roles) {
+    s += s.empty() ? "" : ",";
+    s += r == ProcessRole::broker ? "broker" : "controller";
+  }
+  return s;
+}
+
+Error invalid(std::string message) { return Error(Errc::invalid_argument, std::move(message)); }
+
+std::string normalize_dir(std::string d) {
+  while (d.size() >= 2 && d[0] == '.' && d[1] == '/') d.erase(0, 2);
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  if (d.empty() || d == ".") d = "data";
+  return d;
+}
+
+}  // namespace
+
+bool BrokerConfig::process_roles_configured() const {
+  return explicit_values.count("process.roles") > 0;
+}
+
+bool BrokerConfig::is_controller_listener(std::string_view name) const {
+  for (const std::string& n : effective_controller_names(*this)) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+std::optional<Listener> BrokerConfig::controller_listener() const {
+  if (!has_controller_role()) return std::nullopt;
+  for (const std::string& n : effective_controller_names(*this)) {
+    for (const Listener& l : listeners) {
+      if (l.name == n) return l;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Listener> BrokerConfig::broker_listener() const {
+  for (const Listener& l : listeners) {
+    if (l.name == inter_broker_listener_name && !is_controller_listener(l.name)) return l;
+  }
+  for (const Listener& l : listeners) {
+    if (!is_controller_listener(l.name)) return l;
+  }
+  return std::nullopt;
+}
+
 Listener BrokerConfig::advertised() const {
   TERN_ASSERT(!listeners.empty());
-  const Listener& served = listeners.front();
+  const Listener served = broker_listener().value_or(listeners.front());
   for (const Listener& a : advertised_listeners) {
     if (a.name == served.name) {
       Listener l = a;
@@ -265,19 +554,28 @@ Listener BrokerConfig::advertised() const {
     }
   }
   Listener l = served;
-  // Kafka advertises the canonical host name for an empty or wildcard host; tern has no
-  // host-name lookup in broker code, so it advertises loopback (set advertised.listeners).
-  if (l.host.empty() || l.host == "0.0.0.0") l.host = "127.0.0.1";
+  l.host = host_or_loopback(l.host);
   return l;
 }
 
 std::string BrokerConfig::data_dir() const {
   TERN_ASSERT(!log_dirs.empty());
-  std::string d = log_dirs.front();
-  while (d.size() >= 2 && d[0] == '.' && d[1] == '/') d.erase(0, 2);
-  while (d.size() > 1 && d.back() == '/') d.pop_back();
-  if (d.empty() || d == ".") d = "data";
-  return d;
+  return normalize_dir(log_dirs.front());
+}
+
+std::string BrokerConfig::metadata_dir() const {
+  return metadata_log_dir.empty() ? data_dir() : normalize_dir(metadata_log_dir);
+}
+
+std::vector<std::string> BrokerConfig::storage_dirs() const {
+  std::vector<std::string> out;
+  auto add = [&](std::string d) {
+    if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(std::move(d));
+  };
+  for (const std::string& d : log_dirs) add(normalize_dir(d));
+  add(metadata_dir());
+  TERN_ASSERT(!out.empty());
+  return out;
 }
 
 LogConfig BrokerConfig::log_config() const { return topic_log_config(*this, {}); }
@@ -290,12 +588,18 @@ Status apply_setting(BrokerConfig& config, std::string_view key, std::string_vie
   if (it != table.end()) {
     TERN_TRY(it->second(config, key, value));
     config.explicit_values[std::string(key)] = std::string(value);
+    derive_implicit_quorum(config);
+    return {};
+  }
+  if (key == "controller.quorum.bootstrap.servers") {
+    config.warnings.push_back(
+        "config controller.quorum.bootstrap.servers is ignored: tern's quorum is static, "
+        "set controller.quorum.voters");
     return {};
   }
   for (std::string_view ignored : kIgnoredKeys) {
     if (ignored == key) {
-      config.warnings.push_back(
-          fmt::format("config {} is accepted but ignored by tern (single-process broker)", key));
+      config.warnings.push_back(fmt::format("config {} is accepted but ignored by tern", key));
       return {};
     }
   }
@@ -336,18 +640,135 @@ Status apply_override(BrokerConfig& config, std::string_view name_equals_value) 
                        name_equals_value.substr(eq + 1));
 }
 
-Status validate(const BrokerConfig& config) {
-  if (config.listeners.empty()) return Error(Errc::invalid_argument, "listeners: none given");
-  const Listener& l = config.listeners.front();
-  if (l.name != "PLAINTEXT") {
-    return Error(Errc::invalid_argument,
-                 fmt::format("listeners: {} is not supported (tern serves PLAINTEXT only; put "
-                             "the PLAINTEXT listener first)", l.name));
+namespace {
+
+// KafkaConfig's KRaft checks on roles, voters and listeners, in the order Kafka reports them.
+Status validate_quorum(const BrokerConfig& c) {
+  const bool kraft = c.process_roles_configured();
+  const bool voters_set = c.explicit_values.count("controller.quorum.voters") > 0;
+  const std::string roles = roles_text(c.process_roles);
+  if (c.process_roles.empty()) return invalid("process.roles: no role");
+  if (kraft && !c.explicit_values.count("node.id") && !c.explicit_values.count("broker.id")) {
+    return invalid("node.id must be set when process.roles is set");
   }
-  if (config.log_dirs.empty()) return Error(Errc::invalid_argument, "log.dirs: none given");
+  if (kraft && c.quorum_voters.empty()) {
+    return invalid("controller.quorum.voters must list the controllers (1@host:9093,...) when "
+                   "process.roles is set (controller.quorum.bootstrap.servers is not supported)");
+  }
+  for (size_t i = 0; i < c.quorum_voters.size(); ++i) {
+    for (size_t k = 0; k < i; ++k) {
+      const QuorumVoter& a = c.quorum_voters[k];
+      const QuorumVoter& b = c.quorum_voters[i];
+      if (a.id == b.id) {
+        return invalid(fmt::format("controller.quorum.voters: voter id {} appears twice", a.id));
+      }
+      if (a.host == b.host && a.port == b.port) {
+        return invalid(fmt::format("controller.quorum.voters: voters {} and {} share the "
+                                   "address {}:{}", a.id, b.id, a.host, a.port));
+      }
+    }
+  }
+  bool voter = false;
+  for (const QuorumVoter& v : c.quorum_voters) voter = voter || v.id == c.node_id;
+  const std::string ids = voter_ids(c.quorum_voters);
+  if (c.has_controller_role() && !voter) {
+    return invalid(fmt::format("node.id {} is not in controller.quorum.voters ({}) but "
+                               "process.roles has controller", c.node_id, ids));
+  }
+  if (!c.has_controller_role() && voter) {
+    return invalid(fmt::format("node.id {} is in controller.quorum.voters ({}) but "
+                               "process.roles is {} (a voter needs the controller role)",
+                               c.node_id, ids, roles));
+  }
+  if (c.controller_listener_names.empty() && (kraft || voters_set)) {
+    return invalid("controller.listener.names must name the controller listener (e.g. "
+                   "CONTROLLER) when process.roles or controller.quorum.voters is set");
+  }
+  return {};
+}
+
+Status validate_listeners(const BrokerConfig& c) {
+  const std::string roles = roles_text(c.process_roles);
+  const bool explicit_names = !c.controller_listener_names.empty();
+  bool has_controller_listener = false;
+  bool has_other_listener = false;
+  for (const Listener& l : c.listeners) {
+    const bool controller = c.is_controller_listener(l.name);
+    has_controller_listener = has_controller_listener || controller;
+    has_other_listener = has_other_listener || !controller;
+    if (controller && !c.has_controller_role()) {
+      return invalid(fmt::format("listeners has the controller listener {} but process.roles "
+                                 "is {} (a broker-only node does not serve the quorum)",
+                                 l.name, roles));
+    }
+    if (!controller && !c.has_broker_role()) {
+      return invalid(fmt::format("listeners has {}, which is not in controller.listener.names, "
+                                 "but process.roles is {} (a controller-only node serves only "
+                                 "controller listeners)", l.name, roles));
+    }
+  }
+  if (c.has_controller_role() && explicit_names && !has_controller_listener) {
+    return invalid(fmt::format("process.roles has controller but listeners has no listener "
+                               "named in controller.listener.names ({})",
+                               fmt::join(c.controller_listener_names, ",")));
+  }
+  if (c.has_broker_role()) {
+    if (!has_other_listener) {
+      return invalid("process.roles has broker but every listener is a controller listener "
+                     "(add e.g. PLAINTEXT://:9092)");
+    }
+    const std::string& ibl = c.inter_broker_listener_name;
+    if (c.is_controller_listener(ibl)) {
+      return invalid(fmt::format("inter.broker.listener.name {} is a controller listener "
+                                 "(controller.listener.names)", ibl));
+    }
+    bool found = false;
+    for (const Listener& l : c.listeners) found = found || l.name == ibl;
+    if (!found && c.explicit_values.count("inter.broker.listener.name")) {
+      return invalid(fmt::format("inter.broker.listener.name {} is not a listener in "
+                                 "listeners", ibl));
+    }
+    // BrokerCore serves clients on the first listener only.
+    const std::optional<Listener> served = c.broker_listener();
+    TERN_ASSERT(served.has_value());
+    if (c.listeners.front().name != served->name) {
+      return invalid(fmt::format("listeners: put the broker listener {} first (tern serves "
+                                 "clients on the first listener)", served->name));
+    }
+  }
+  for (const Listener& a : c.advertised_listeners) {
+    if (c.is_controller_listener(a.name)) {
+      return invalid(fmt::format("advertised.listeners must not contain the controller "
+                                 "listener {}: clients talk to brokers only", a.name));
+    }
+  }
+  // Every listener this node serves or dials must be PLAINTEXT.
+  std::vector<std::string> used;
+  for (const Listener& l : c.listeners) used.push_back(l.name);
+  for (const std::string& n : c.controller_listener_names) used.push_back(n);
+  for (const std::string& name : used) {
+    const std::optional<std::string> protocol = security_protocol(c, name);
+    if (!protocol) {
+      return invalid(fmt::format("listener {} has no security protocol: add {}:PLAINTEXT to "
+                                 "listener.security.protocol.map", name, name));
+    }
+    if (*protocol != "PLAINTEXT") {
+      return invalid(fmt::format("listener {} uses security protocol {}: tern supports "
+                                 "PLAINTEXT only", name, *protocol));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status validate(const BrokerConfig& config) {
+  if (config.listeners.empty()) return invalid("listeners: none given");
+  if (config.log_dirs.empty()) return invalid("log.dirs: none given");
+  TERN_TRY(validate_quorum(config));
+  TERN_TRY(validate_listeners(config));
   if (config.message_max_bytes > config.socket_request_max_bytes) {
-    return Error(Errc::invalid_argument,
-                 "message.max.bytes must not exceed socket.request.max.bytes");
+    return invalid("message.max.bytes must not exceed socket.request.max.bytes");
   }
   return {};
 }
@@ -498,7 +919,36 @@ std::vector<ConfigEntry> describe_broker_config(const BrokerConfig& c) {
   };
   std::string dirs;
   for (const std::string& d : c.log_dirs) dirs += (dirs.empty() ? "" : ",") + d;
+  std::string voters;
+  for (const QuorumVoter& v : c.quorum_voters) voters += (voters.empty() ? "" : ",") +
+                                                          v.to_string();
+  std::string protocols;
+  for (const auto& [name, protocol] : c.listener_security_protocol_map) {
+    protocols += fmt::format("{}{}:{}", protocols.empty() ? "" : ",", name, protocol);
+  }
+  auto num = [](int64_t v) { return std::to_string(v); };
   std::vector<ConfigEntry> out = {
+      value_of("process.roles", roles_text(c.process_roles)),
+      value_of("controller.quorum.voters", voters),
+      value_of("controller.listener.names", fmt::format("{}",
+                                                        fmt::join(c.controller_listener_names,
+                                                                  ","))),
+      value_of("listener.security.protocol.map", protocols),
+      value_of("inter.broker.listener.name", c.inter_broker_listener_name),
+      value_of("controller.quorum.election.timeout.ms",
+               num(c.controller_quorum_election_timeout_ms)),
+      value_of("controller.quorum.election.backoff.max.ms",
+               num(c.controller_quorum_election_backoff_max_ms)),
+      value_of("controller.quorum.fetch.timeout.ms", num(c.controller_quorum_fetch_timeout_ms)),
+      value_of("controller.quorum.request.timeout.ms",
+               num(c.controller_quorum_request_timeout_ms)),
+      value_of("broker.session.timeout.ms", num(c.broker_session_timeout_ms)),
+      value_of("broker.heartbeat.interval.ms", num(c.broker_heartbeat_interval_ms)),
+      value_of("metadata.log.dir", c.metadata_log_dir.empty() ? c.log_dirs.front()
+                                                               : c.metadata_log_dir),
+      value_of("metadata.log.max.record.bytes.between.snapshots",
+               num(c.metadata_log_max_record_bytes_between_snapshots)),
+      value_of("metadata.max.idle.interval.ms", num(c.metadata_max_idle_interval_ms)),
       value_of("node.id", std::to_string(c.node_id)),
       value_of("broker.id", std::to_string(c.node_id)),
       value_of("listeners", join(c.listeners)),

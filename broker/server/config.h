@@ -5,13 +5,18 @@
 // Rules (README.md has the full table):
 // - Unknown keys and malformed values are errors that name the key: a typo must not start a
 //   broker with a silently different setting.
-// - Keys that only mean something to a multi-process Kafka deployment (zookeeper.connect,
-//   process.roles, controller.quorum.voters, num.network.threads, ...) are accepted and
-//   ignored, each with one warning: Kafka's own sample server.properties must start tern.
+// - KRaft settings (process.roles, node.id, controller.quorum.voters, controller.listener.names,
+//   listener.security.protocol.map, ...) are parsed and validated like Kafka's KafkaConfig.
+// - Keys that mean nothing to tern (zookeeper.connect, num.network.threads, ...) are accepted
+//   and ignored, each with one warning: Kafka's own sample server.properties must start tern.
 // - Later settings win (file order, then overrides in order), like java.util.Properties.
+// - Without process.roles (tern's older config files, Kafka's ZooKeeper-era sample) the node
+//   is a one-node combined cluster: roles broker+controller, the quorum just this node (see
+//   quorum_voters below).
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,11 +38,53 @@ struct Listener {
 // Parses "PLAINTEXT://127.0.0.1:9092,CONTROLLER://:9093".
 Result<std::vector<Listener>> parse_listeners(std::string_view text);
 
+// One member of the static controller quorum: controller.quorum.voters' `id@host:port`.
+struct QuorumVoter {
+  int32_t id = -1;
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const;  // 1@localhost:9093
+  bool operator==(const QuorumVoter&) const = default;
+};
+
+// Parses "1@localhost:9093,2@[::1]:9094". Errors (without the key): a malformed entry, a
+// duplicate id, a duplicate host:port. "" is an empty list.
+Result<std::vector<QuorumVoter>> parse_quorum_voters(std::string_view text);
+
+enum class ProcessRole : uint8_t { broker, controller };
+
+// Kafka's security protocols (listener.security.protocol.map values); tern serves PLAINTEXT.
+inline constexpr std::string_view kSecurityProtocols[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT",
+                                                          "SASL_SSL"};
+
 struct BrokerConfig {
   int32_t node_id = 1;                                       // node.id (broker.id)
+  // process.roles. Without the key: {broker, controller}, a one-node combined cluster.
+  std::set<ProcessRole> process_roles{ProcessRole::broker, ProcessRole::controller};
+  // controller.quorum.voters, the static Raft quorum. Without the key and without
+  // process.roles it is derived (re-derived after every setting): just this node, at its
+  // controller listener when one is configured (controller.listener.names, else a listener
+  // named CONTROLLER), else at its client listener's advertised address; a one-voter quorum
+  // elects itself and never dials that address. With process.roles it must be given.
+  std::vector<QuorumVoter> quorum_voters{{1, "127.0.0.1", 9092}};
+  std::vector<std::string> controller_listener_names;        // controller.listener.names
   // listeners
   std::vector<Listener> listeners{{"PLAINTEXT", "127.0.0.1", 9092}};
   std::vector<Listener> advertised_listeners;  // advertised.listeners (empty: listeners)
+  // listener.security.protocol.map: listener name -> security protocol (Kafka's default map).
+  std::map<std::string, std::string> listener_security_protocol_map{
+      {"PLAINTEXT", "PLAINTEXT"}, {"SASL_PLAINTEXT", "SASL_PLAINTEXT"},
+      {"SASL_SSL", "SASL_SSL"}, {"SSL", "SSL"}};
+  std::string inter_broker_listener_name = "PLAINTEXT";     // inter.broker.listener.name
+  int32_t controller_quorum_election_timeout_ms = 1000;
+  int32_t controller_quorum_election_backoff_max_ms = 1000;
+  int32_t controller_quorum_fetch_timeout_ms = 2000;
+  int32_t controller_quorum_request_timeout_ms = 2000;
+  int32_t broker_session_timeout_ms = 9000;                  // broker.session.timeout.ms
+  int32_t broker_heartbeat_interval_ms = 2000;               // broker.heartbeat.interval.ms
+  std::string metadata_log_dir;  // metadata.log.dir ("" = the first log dir; metadata_dir())
+  int64_t metadata_log_max_record_bytes_between_snapshots = 20 * 1024 * 1024;
+  int32_t metadata_max_idle_interval_ms = 500;               // metadata.max.idle.interval.ms
   std::vector<std::string> log_dirs{"./tern-data"};          // log.dirs (log.dir)
   int32_t num_partitions = 1;                                // num.partitions
   int16_t default_replication_factor = 1;                    // default.replication.factor
@@ -70,11 +117,31 @@ struct BrokerConfig {
   // One line per accepted-but-ignored key (printed by `tern broker` at startup).
   std::vector<std::string> warnings;
 
-  // The listener clients reach this broker at (advertised, else the first listener with a
-  // host, else 127.0.0.1).
+  bool has_broker_role() const { return process_roles.count(ProcessRole::broker) > 0; }
+  bool has_controller_role() const { return process_roles.count(ProcessRole::controller) > 0; }
+  // process.roles was given: a KRaft node of a (possibly) multi-node cluster whose storage
+  // must be formatted (`tern storage format`). False: tern's implicit one-node cluster.
+  bool process_roles_configured() const;
+  // This node's controller listener: the first name of controller.listener.names found in
+  // listeners (implicit one-node mode without those names: a listener named CONTROLLER).
+  // nullopt on a broker-only node, and in implicit mode without a controller listener (the
+  // one-voter quorum needs no network).
+  std::optional<Listener> controller_listener() const;
+  bool is_controller_listener(std::string_view name) const;
+  // The listener this node serves clients and other brokers on: inter.broker.listener.name
+  // when it is a listener, else the first listener that is not a controller listener. nullopt
+  // when there is none (a controller-only node).
+  std::optional<Listener> broker_listener() const;
+  // The listener clients reach this broker at: broker_listener()'s entry in
+  // advertised.listeners, else broker_listener() itself with a wildcard host made 127.0.0.1.
   Listener advertised() const;
   // Where the data lives on the runtime's Disk: log.dirs[0] without "./" or trailing '/'.
   std::string data_dir() const;
+  // metadata.log.dir the same way (default: data_dir()).
+  std::string metadata_dir() const;
+  // Every directory that holds a meta.properties: the log dirs, then the metadata log dir
+  // when it is not one of them; normalized like data_dir(), duplicates dropped, in order.
+  std::vector<std::string> storage_dirs() const;
   // The broker-level defaults for a new partition's log.
   LogConfig log_config() const;
 };
@@ -90,7 +157,10 @@ Status parse_properties(BrokerConfig& config, std::string_view text);
 // Parses "name=value" (an --override argument) and applies it.
 Status apply_override(BrokerConfig& config, std::string_view name_equals_value);
 
-// Final cross-field checks (after every setting): a PLAINTEXT listener exists, etc.
+// Final cross-field checks (after every setting), KafkaConfig's KRaft rules among them: the
+// roles agree with the voters and the listeners, every listener is PLAINTEXT, ... One line
+// naming the problem, e.g. "node.id 4 is not in controller.quorum.voters (1,2,3) but
+// process.roles has controller".
 Status validate(const BrokerConfig& config);
 
 // The broker-level config entries DescribeConfigs reports: (name, value, is_default),
