@@ -154,4 +154,14 @@ client::ClientResult<AlterConfigsResponse> ControllerChannel::call(
                [this, version](const auto& r) { return local_->alter_configs(r, version); });
 }
 
+client::ClientResult<DescribeQuorumResponse> ControllerChannel::call(
+    const DescribeQuorumRequest& req, Deadline deadline) {
+  return route(req, -1, deadline, [this](const auto& r) {
+    if (describe_quorum_local_) return describe_quorum_local_(r);
+    DescribeQuorumResponse resp;
+    resp.error_code = kNotController;
+    return resp;
+  });
+}
+
 }  // namespace tern::controller

@@ -41,6 +41,15 @@ class ControllerChannel {
   client::ClientResult<protocol::AlterConfigsResponse> call(
       const protocol::AlterConfigsRequest& req, int16_t version, Deadline deadline);
 
+  // DescribeQuorum goes to the Raft leader; `local` answers it when that is this node.
+  client::ClientResult<protocol::DescribeQuorumResponse> call(
+      const protocol::DescribeQuorumRequest& req, Deadline deadline);
+  void set_describe_quorum_local(
+      std::function<protocol::DescribeQuorumResponse(const protocol::DescribeQuorumRequest&)>
+          local) {
+    describe_quorum_local_ = std::move(local);
+  }
+
   void close();
 
  private:
@@ -60,6 +69,8 @@ class ControllerChannel {
   Duration request_timeout_;
   std::map<int32_t, std::unique_ptr<client::Connection>> connections_;
   size_t next_voter_ = 0;
+  std::function<protocol::DescribeQuorumResponse(const protocol::DescribeQuorumRequest&)>
+      describe_quorum_local_;
 };
 
 }  // namespace tern::controller
