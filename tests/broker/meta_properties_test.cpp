@@ -47,7 +47,10 @@ class DiskNode {
   void put(const std::string& path, std::string_view text) {
     run([&](Runtime& rt) {
       const size_t slash = path.rfind('/');
-      if (slash != std::string::npos) ASSERT_TRUE(rt.disk().make_dirs(path.substr(0, slash)).ok());
+      if (slash != std::string::npos) {
+        ASSERT_TRUE(rt.disk().make_dirs(path.substr(0, slash)).ok());
+        ASSERT_TRUE(rt.disk().fsync_dir("").ok());  // the new dir's name (one level deep)
+      }
       auto f = rt.disk().open(path, OpenMode::create);
       ASSERT_TRUE(f.ok());
       ASSERT_TRUE(f.value()->truncate(0).ok());
