@@ -10,5 +10,6 @@ int cmd_consume(int argc, char** argv);
 int cmd_perf(int argc, char** argv);
 int cmd_sim(int argc, char** argv);
 int cmd_storage(int argc, char** argv);
+int cmd_metadata_quorum(int argc, char** argv);
 
 }  // namespace tern::tools

@@ -17,6 +17,8 @@ constexpr Command kCommands[] = {
     {"broker", tern::tools::cmd_broker, "run a real broker (like kafka-server-start.sh)"},
     {"storage", tern::tools::cmd_storage, "format log dirs (like kafka-storage.sh)"},
     {"topics", tern::tools::cmd_topics, "create, list, describe, alter, delete topics"},
+    {"metadata-quorum", tern::tools::cmd_metadata_quorum,
+     "describe the KRaft metadata quorum (like kafka-metadata-quorum.sh)"},
     {"produce", tern::tools::cmd_produce, "write lines from stdin to a topic"},
     {"consume", tern::tools::cmd_consume, "print records of a topic"},
     {"perf", tern::tools::cmd_perf, "produce/consume load tests"},

@@ -39,6 +39,19 @@ ClientResult<std::shared_ptr<Connection>> Admin::controller() {
 
 ClientResult<ClusterMetadata> Admin::cluster_metadata() { return cluster_.refresh(std::nullopt); }
 
+ClientResult<protocol::DescribeQuorumResponse> Admin::describe_quorum() {
+  auto conn = cluster_.any_connection(deadline());
+  if (!conn.ok()) return conn.error();
+  protocol::DescribeQuorumRequest req;
+  auto& t = req.topics.emplace_back();
+  t.topic_name = "__cluster_metadata";
+  t.partitions.emplace_back().partition_index = 0;
+  auto r = conn.value()->call(req);
+  if (!r.ok()) return r.error();
+  if (r.value().error_code != 0) return ClientError::kafka(r.value().error_code, "DescribeQuorum");
+  return r;
+}
+
 ClientStatus Admin::create_topic(const NewTopic& topic, bool validate_only) {
   auto conn = controller();
   if (!conn.ok()) return conn.error();

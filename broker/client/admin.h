@@ -66,6 +66,9 @@ class Admin {
   // set, so we read the current overrides first and merge (a nullopt value removes one).
   ClientStatus alter_topic_configs(const std::string& name,
                                    const std::map<std::string, std::optional<std::string>>& set);
+  // The metadata quorum's state (DescribeQuorum, kafka-metadata-quorum.sh): any broker
+  // forwards it to the quorum's leader.
+  ClientResult<protocol::DescribeQuorumResponse> describe_quorum();
   // Metadata of the cluster (brokers, controller, every topic).
   ClientResult<ClusterMetadata> cluster_metadata();
 
