@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "broker/base/bytes.h"
+#include "broker/controller/metadata_image.h"
 #include "broker/server/broker.h"
 #include "sim/runtime/result.h"
 
@@ -23,7 +24,12 @@ struct PartitionView {
   int64_t high_watermark = 0;   // what consumers may read (== durable offset when
                                 // tern.flush.durable, else the log end offset)
   int64_t durable_offset = 0;   // everything below is fsynced
+  std::string role;             // "leader", "follower" or "none" (this node's replica)
+  int32_t leader_epoch = 0;
 };
+
+// Cluster state comes from the broker's applied MetadataImage; partitions (logs, HW) from its
+// ReplicaManager: only the replicas this node holds.
 
 // Topic names, sorted. Empty before run() has recovered the metadata.
 std::vector<std::string> topics(const server::Broker& broker);
@@ -32,10 +38,12 @@ std::optional<int32_t> partition_count(const server::Broker& broker, const std::
 // nullopt for an unknown topic/partition.
 std::optional<PartitionView> partition(const server::Broker& broker, const std::string& topic,
                                        int32_t partition);
-// Every partition, ordered by (topic, partition).
+// Every partition replica on this node, ordered by (topic, partition).
 std::vector<PartitionView> partitions(const server::Broker& broker);
 // The cluster id (stable across restarts); empty before recovery.
 std::string cluster_id(const server::Broker& broker);
+// The node's applied metadata (an immutable version: safe to hold across suspensions).
+controller::MetadataImagePtr metadata_image(const server::Broker& broker);
 
 // Concatenated RecordBatch v2 bytes (offsets assigned) from `from` up to the high watermark
 // (or the log end when `include_unstable`), at most `max_bytes` past the first batch.

@@ -109,7 +109,7 @@ void Connection::handle_frame(std::span<const uint8_t> frame) {
   p.correlation_id = header.correlation_id;
   p.response_header_version =
       protocol::response_header_version(header.api_key, header.api_version);
-  RequestContext ctx{*core_, header, peer_host_};
+  RequestContext ctx{core_->services(), header, peer_host_};
   Reply reply = dispatch(ctx, r);
   // BUGGIFY: a response a few milliseconds late (a slow broker thread, a GC pause). Later
   // responses on the connection wait behind it: the order stays the request order.

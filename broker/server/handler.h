@@ -19,7 +19,7 @@
 
 namespace tern::server {
 
-class BrokerCore;
+struct Services;
 
 // An encoded response body: `bytes`, with `splices` (big byte fields not copied, see
 // protocol::Writer) to be sent at their positions; `keep` owns what the splices point into.
@@ -55,7 +55,7 @@ inline constexpr int16_t kNotCoordinator = protocol::to_wire(protocol::ErrorCode
 
 // What a handler sees besides its request.
 struct RequestContext {
-  BrokerCore& core;
+  Services& services;  // services.h: runtime, config, replicas, metadata, controller
   const protocol::RequestHeader& header;
   const std::string& client;  // the peer's host (a node name in the simulation)
   int16_t version() const { return header.api_version; }

@@ -5,20 +5,22 @@
 
 namespace tern::inspect {
 
+using partition::Partition;
 using server::BrokerCore;
-using server::PartitionState;
 
 namespace {
 
-PartitionView view_of(const BrokerCore& core, const PartitionState& p) {
+PartitionView view_of(const Partition& p) {
   PartitionView v;
-  v.topic = p.topic;
-  v.partition = p.index;
-  if (p.log == nullptr) return v;
-  v.log_start_offset = p.log->log_start_offset().value();
-  v.log_end_offset = p.log->log_end_offset().value();
-  v.high_watermark = core.high_watermark(p).value();
-  v.durable_offset = p.log->durable_offset().value();
+  v.topic = p.topic();
+  v.partition = p.index();
+  v.role = partition::role_name(p.role());
+  v.leader_epoch = p.leader_epoch().value();
+  if (!p.usable()) return v;
+  v.log_start_offset = p.log_start_offset().value();
+  v.log_end_offset = p.log_end_offset().value();
+  v.high_watermark = p.high_watermark().value();
+  v.durable_offset = p.durable_offset().value();
   TERN_ASSERT(v.log_start_offset <= v.high_watermark);
   TERN_ASSERT(v.high_watermark <= v.log_end_offset);
   return v;
@@ -28,44 +30,45 @@ PartitionView view_of(const BrokerCore& core, const PartitionState& p) {
 
 std::vector<std::string> topics(const server::Broker& broker) {
   std::vector<std::string> out;
-  for (const auto& [name, t] : broker.core().topics()) out.push_back(name);
+  for (const auto& [name, t] : broker.core().metadata().current()->topics) out.push_back(name);
   return out;
 }
 
 std::optional<int32_t> partition_count(const server::Broker& broker, const std::string& topic) {
-  const server::TopicState* t = broker.core().find_topic(topic);
+  const controller::TopicImage* t = broker.core().metadata().current()->find_topic(topic);
   if (t == nullptr) return std::nullopt;
-  return t->meta.partitions;
+  return static_cast<int32_t>(t->partitions.size());
 }
 
 std::optional<PartitionView> partition(const server::Broker& broker, const std::string& topic,
                                        int32_t partition) {
-  auto p = broker.core().find_partition(topic, partition);
+  auto p = broker.core().replicas().get(topic, partition);
   if (p == nullptr) return std::nullopt;
-  return view_of(broker.core(), *p);
+  return view_of(*p);
 }
 
 std::vector<PartitionView> partitions(const server::Broker& broker) {
   std::vector<PartitionView> out;
-  for (const auto& [name, t] : broker.core().topics()) {
-    for (const auto& p : t.partitions) {
-      if (p != nullptr) out.push_back(view_of(broker.core(), *p));
-    }
-  }
+  for (const auto& [key, p] : broker.core().replicas().partitions()) out.push_back(view_of(*p));
   return out;
 }
 
-std::string cluster_id(const server::Broker& broker) { return broker.core().cluster_id(); }
+std::string cluster_id(const server::Broker& broker) {
+  return broker.core().metadata().current()->cluster_id;
+}
+
+controller::MetadataImagePtr metadata_image(const server::Broker& broker) {
+  return broker.core().metadata().current();
+}
 
 Result<Bytes> partition_records(server::Broker& broker, const std::string& topic,
                                 int32_t partition, int64_t from, uint64_t max_bytes,
                                 bool include_unstable) {
-  BrokerCore& core = broker.core();
-  auto p = core.find_partition(topic, partition);
-  if (p == nullptr || p->log == nullptr) return Error(Errc::not_found, "no such partition");
-  const Offset limit = include_unstable ? p->log->log_end_offset() : core.high_watermark(*p);
+  auto p = broker.core().replicas().get(topic, partition);
+  if (p == nullptr || !p->usable()) return Error(Errc::not_found, "no such partition");
+  const Offset limit = include_unstable ? p->log_end_offset() : p->high_watermark();
   if (Offset(from) >= limit) return Bytes{};
-  auto bytes = p->log->read(Offset(from), max_bytes);
+  auto bytes = p->read(Offset(from), max_bytes);
   if (!bytes.ok()) return bytes.error();
   SplitOptions opts;
   opts.crc = CrcCheck::verify;

@@ -1,5 +1,7 @@
 #include "tests/lint/determinism_lint.h"
 
+#include "tests/lint/include_rules.h"
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -38,7 +40,8 @@ const std::vector<Rule>& rules() {
       {R"(std::(o|i)?fstream|std::filesystem)", "std file streams", "Runtime::disk", kDeterministic},
       {R"(\b(getenv|getpid|gethostname|getaddrinfo)\s*\()", "process environment", "configuration passed in as values", kDeterministic},
       {R"(std::cout|std::cerr|\bprintf\s*\()", "direct output", "Runtime::log / trace", {"broker/"}},
-      {R"(#include\s*[<"]sim/(simulated|real|fiber|trace)/)", "including a runtime implementation", "sim/runtime only", {"broker/"}},
+      // Including sim/simulated, sim/real, sim/fiber or sim/trace from broker/: the include
+      // rules (include_rules.cpp) report it.
       {R"(#include\s*[<"]boost/)", "Boost in broker code", "sim/runtime", {"broker/"}},
   };
   return r;
@@ -100,9 +103,11 @@ std::vector<Finding> check_file(const std::string& path, const std::string& text
     for (const auto& r : rules()) v.emplace_back(r.pattern);
     return v;
   }();
-  if (path.rfind("broker/", 0) == 0 || path.rfind("faults/", 0) == 0 ||
-      path.rfind("scenarios/", 0) == 0)
-    check_catch_all(path, lines, out);
+  check_includes(path, lines, out);
+  const bool deterministic = path.rfind("broker/", 0) == 0 || path.rfind("faults/", 0) == 0 ||
+                             path.rfind("scenarios/", 0) == 0;
+  if (!deterministic) return out;  // sim/: only its include rules are checked here
+  check_catch_all(path, lines, out);
   int n = 0;
   for (const std::string& line : lines) {
     ++n;
@@ -124,7 +129,7 @@ std::vector<Finding> check_tree(const std::string& root) {
   namespace fs = std::filesystem;
   std::vector<Finding> out;
   std::vector<std::string> files;
-  for (const char* dir : {"broker", "faults", "scenarios"}) {
+  for (const char* dir : {"broker", "faults", "scenarios", "sim"}) {
     const fs::path base = fs::path(root) / dir;
     if (!fs::exists(base)) continue;
     for (const auto& e : fs::recursive_directory_iterator(base)) {

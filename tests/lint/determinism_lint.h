@@ -17,7 +17,7 @@ struct Finding {
 
 // Checks one file's text; `path` is relative to the source root (it selects the rules).
 std::vector<Finding> check_file(const std::string& path, const std::string& text);
-// Walks broker/, faults/ and scenarios/ under root.
+// Walks broker/, faults/, scenarios/ (every rule) and sim/ (include rules) under root.
 std::vector<Finding> check_tree(const std::string& root);
 
 }  // namespace tern::lint

@@ -3,8 +3,10 @@
 // long-poll, and neither must hold up later requests on the connection.
 //
 // Long poll: answer as soon as the data below the high watermark at the requested offsets
-// adds up to min_bytes, or a partition has an error, or max_wait_ms passed. Each wake-up
-// (any partition's data or high watermark moved) re-reads.
+// adds up to min_bytes, or a partition has an error, or max_wait_ms passed. The fetch looks
+// its partitions up once, registers one DataWaiter with each of them (an RAII Watch,
+// broker/partition/data_waiter.h) and re-reads whenever any of them moved: appended, high
+// watermark advanced, retention, removal, role change. Nothing else wakes it.
 //
 // Size limits (KIP-74): whole batches only, at most partition_max_bytes per partition and
 // max_bytes in total, except that the first partition with data always gets at least one
@@ -13,8 +15,8 @@
 
 #include "broker/protocol/msg_fetch.h"
 #include "broker/protocol/records/record_batch.h"
-#include "broker/server/broker_core.h"
 #include "broker/server/handlers/handlers.h"
+#include "broker/server/services.h"
 
 namespace tern::server {
 
@@ -40,18 +42,22 @@ struct FetchState {
   FetchRequest req;
   int16_t version = 0;
   Deadline deadline;
+  // The requested partitions in request order (topic by topic), each looked up once:
+  // the partition, or the error to answer for it.
+  std::vector<LeaderLookup> partitions;
 };
 
 // One pass over every requested partition. Returns the response and the bytes it holds;
 // `error` is set when some partition answered with an error (answer at once, like Kafka).
-FetchResponse read_once(BrokerCore& core, const FetchState& st, int64_t& total, bool& error) {
+FetchResponse read_once(Runtime& rt, const FetchState& st, int64_t& total, bool& error) {
   FetchResponse resp;
   total = 0;
   error = false;
   int64_t budget = std::max<int32_t>(st.req.max_bytes, 0);
   // BUGGIFY: a tiny response budget; the first partition with data still gets one batch.
-  budget = core.rt().buggify_value<int64_t>("fetch.max_bytes.small", budget, 1);
+  budget = rt.buggify_value<int64_t>("fetch.max_bytes.small", budget, 1);
   bool have_first = false;
+  size_t k = 0;  // into st.partitions
   for (const FetchRequest::Topic& t : st.req.topics) {
     FetchResponse::FetchableTopicResponse& tr = resp.responses.emplace_back();
     tr.topic = t.topic;
@@ -60,16 +66,20 @@ FetchResponse read_once(BrokerCore& core, const FetchState& st, int64_t& total, 
       pd.partition_index = fp.partition;
       pd.records = Bytes{};
       pd.aborted_transactions = std::vector<FetchResponse::AbortedTransaction>{};
-      auto p = core.find_partition(t.topic, fp.partition);
-      if (p == nullptr || p->deleted || p->log == nullptr) {
-        pd.error_code = to_wire(ErrorCode::unknown_topic_or_partition);
+      TERN_ASSERT(k < st.partitions.size());
+      const LeaderLookup& found = st.partitions[k++];
+      const std::shared_ptr<partition::Partition>& p = found.partition;
+      if (p == nullptr || !p->usable() || p->role() != partition::Role::leader) {
+        pd.error_code = to_wire(p == nullptr ? found.error
+                                : !p->usable() ? ErrorCode::unknown_topic_or_partition
+                                               : ErrorCode::not_leader_or_follower);
         pd.high_watermark = -1;
         error = true;
         continue;
       }
-      const Offset hw = core.high_watermark(*p);
-      const Offset start = p->log->log_start_offset();
-      const Offset end = p->log->log_end_offset();
+      const Offset hw = p->high_watermark();
+      const Offset start = p->log_start_offset();
+      const Offset end = p->log_end_offset();
       pd.high_watermark = hw.value();
       pd.last_stable_offset = hw.value();
       pd.log_start_offset = start.value();
@@ -84,11 +94,11 @@ FetchResponse read_once(BrokerCore& core, const FetchState& st, int64_t& total, 
       if (at >= hw) continue;
       // BUGGIFY: this partition's data is left out of this pass (as if it arrived just after
       // the read); the fetch waits on or answers without it, the consumer asks again.
-      if (core.rt().buggify("fetch.partition.skip")) continue;
+      if (rt.buggify("fetch.partition.skip")) continue;
       int64_t limit = std::min<int64_t>(std::max<int32_t>(fp.partition_max_bytes, 0), budget);
-      limit = core.rt().buggify_value<int64_t>("fetch.tiny_partition_limit", limit, 1);
+      limit = rt.buggify_value<int64_t>("fetch.tiny_partition_limit", limit, 1);
       if (limit <= 0 && have_first) continue;
-      auto bytes = p->log->read(at, static_cast<uint64_t>(std::max<int64_t>(limit, 1)));
+      auto bytes = p->read(at, static_cast<uint64_t>(std::max<int64_t>(limit, 1)));
       if (!bytes.ok()) {
         // A concurrent retention pass or truncation moved the range under us.
         pd.error_code = to_wire(bytes.code() == Errc::not_found
@@ -111,30 +121,40 @@ FetchResponse read_once(BrokerCore& core, const FetchState& st, int64_t& total, 
 }
 
 Reply fetch(const RequestContext& ctx, FetchRequest& req) {
-  BrokerCore& core = ctx.core;
-  Runtime& rt = core.rt();
+  Services& sv = ctx.services;
+  Runtime& rt = sv.rt;
   auto st = std::make_shared<FetchState>();
   st->version = ctx.version();
   int64_t wait_ms = std::max<int32_t>(req.max_wait_ms, 0);
   wait_ms = rt.buggify_value<int64_t>("fetch.no_wait", wait_ms, 0);
   st->deadline = rt.now() + Duration::millis(wait_ms);
   st->req = std::move(req);
-  auto core_ref = core.shared_from_this();
   // Record sets this big are sent from the response itself, not copied into the encoding.
   constexpr size_t kSpliceBytes = 64 * 1024;
-  return Reply::deferred([core_ref, st]() -> ResponseBody {
-    BrokerCore& c = *core_ref;
+  return Reply::deferred([services = sv.share(), st]() -> ResponseBody {
+    Runtime& rt = services->rt;
+    for (const FetchRequest::Topic& t : st->req.topics) {
+      for (const FetchRequest::Partition& fp : t.partitions) {
+        st->partitions.push_back(find_leader(*services, t.topic, fp.partition));
+      }
+    }
+    // Declared before the watches, so they unregister before it goes (also when a crash
+    // unwinds this task).
+    partition::DataWaiter waiter(rt);
+    std::vector<partition::Partition::Watch> watches;
+    for (const LeaderLookup& found : st->partitions) {
+      if (found.partition != nullptr) watches.push_back(found.partition->watch(waiter));
+    }
     while (true) {
-      const uint64_t seen = c.data_version();
+      const uint64_t seen = waiter.version();
       int64_t total = 0;
       bool error = false;
-      auto resp = std::make_shared<FetchResponse>(read_once(c, *st, total, error));
+      auto resp = std::make_shared<FetchResponse>(read_once(rt, *st, total, error));
       // BUGGIFY: an answer before min_bytes or max_wait (an empty one is legal).
-      bool done = error || total >= st->req.min_bytes || c.rt().now() >= st->deadline ||
-                  c.rt().buggify("fetch.return_early");
+      bool done = error || total >= st->req.min_bytes || rt.now() >= st->deadline ||
+                  rt.buggify("fetch.return_early");
       if (!done) {
-        Status s = c.data_changed().wait_until([&] { return c.data_version() != seen; },
-                                               st->deadline);
+        Status s = waiter.wait_changed(seen, st->deadline);
         done = s.code() == Errc::cancelled;
       }
       if (done) {

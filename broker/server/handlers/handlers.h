@@ -9,12 +9,28 @@
 //   configs.cpp       DescribeConfigs, AlterConfigs
 //   groups.cpp        group APIs (answer "no coordinator here" until the groups issue)
 //   txn.cpp           InitProducerId, transaction APIs, SaslHandshake
+//   leader_lookup.cpp find_leader (the partition a request names)
 // dispatch.cpp maps (api key, version) to them; the version ranges come from the generated
 // kSupportedApis table, which ApiVersions advertises, so the two cannot disagree.
+#include <memory>
+#include <string_view>
+
+#include "broker/partition/partition.h"
+#include "broker/protocol/error_code.h"
 #include "broker/protocol/wire.h"
 #include "broker/server/handler.h"
 
 namespace tern::server {
+
+// The partition a client request names, when this broker leads it, else the error Kafka
+// answers (ReplicaManager.getPartitionOrError): UNKNOWN_TOPIC_OR_PARTITION when the metadata
+// has no such partition or its log here is unusable (removed, failed to open),
+// NOT_LEADER_OR_FOLLOWER when it exists but this broker does not lead it (leader_lookup.cpp).
+struct LeaderLookup {
+  std::shared_ptr<partition::Partition> partition;  // null on error
+  protocol::ErrorCode error = protocol::ErrorCode::none;
+};
+LeaderLookup find_leader(const Services& services, std::string_view topic, int32_t index);
 
 // Routes one request. Unknown keys and unsupported versions close the connection (Kafka),
 // except ApiVersions, which answers UNSUPPORTED_VERSION with a v0 body (KIP-511).

@@ -6,8 +6,8 @@
 #include "broker/protocol/msg_list_offsets.h"
 #include "broker/protocol/msg_offset_for_leader_epoch.h"
 #include "broker/protocol/records/record_reader.h"
-#include "broker/server/broker_core.h"
 #include "broker/server/handlers/handlers.h"
+#include "broker/server/services.h"
 
 namespace tern::server {
 
@@ -20,8 +20,9 @@ constexpr int64_t kEarliest = -2;
 
 // Narrows the log's batch-level answer to the first record of that batch with timestamp >= ts,
 // as Kafka does; on any read or decode problem the batch-level answer stands.
-TimestampOffset first_record_at_or_after(PartitionLog& log, TimestampOffset batch, int64_t ts) {
-  auto bytes = log.read(batch.offset, 1);  // at least the whole batch holding batch.offset
+TimestampOffset first_record_at_or_after(partition::Partition& p, TimestampOffset batch,
+                                         int64_t ts) {
+  auto bytes = p.read(batch.offset, 1);  // at least the whole batch holding batch.offset
   if (!bytes.ok()) return batch;
   auto header = parse_batch_header(ByteView(bytes.value()));
   if (!header.ok() || header->base_offset != batch.offset) return batch;
@@ -35,23 +36,24 @@ TimestampOffset first_record_at_or_after(PartitionLog& log, TimestampOffset batc
   }
 }
 
-void list_partition(BrokerCore& core, const std::string& topic,
+void list_partition(const Services& sv, const std::string& topic,
                     const ListOffsetsRequest::Partition& in,
                     ListOffsetsResponse::PartitionResponse& out) {
   out.partition_index = in.partition_index;
-  auto p = core.find_partition(topic, in.partition_index);
-  if (p == nullptr || p->deleted || p->log == nullptr) {
-    out.error_code = to_wire(ErrorCode::unknown_topic_or_partition);
+  LeaderLookup found = find_leader(sv, topic, in.partition_index);
+  if (found.partition == nullptr) {
+    out.error_code = to_wire(found.error);
     return;
   }
-  const Offset hw = core.high_watermark(*p);
-  out.leader_epoch = 0;
+  partition::Partition& p = *found.partition;
+  const Offset hw = p.high_watermark();
+  out.leader_epoch = p.leader_epoch().value();
   if (in.timestamp == kLatest) {
     out.offset = hw.value();
     return;
   }
   if (in.timestamp == kEarliest) {
-    out.offset = p->log->log_start_offset().value();
+    out.offset = p.log_start_offset().value();
     return;
   }
   if (in.timestamp < 0) {
@@ -59,17 +61,17 @@ void list_partition(BrokerCore& core, const std::string& topic,
     out.error_code = to_wire(ErrorCode::invalid_request);
     return;
   }
-  auto found = p->log->offset_for_timestamp(in.timestamp);
-  if (!found.ok()) {
+  auto at = p.offset_for_timestamp(in.timestamp);
+  if (!at.ok()) {
     out.error_code = to_wire(ErrorCode::kafka_storage_error);
     return;
   }
-  if (!found.value().has_value() || found.value()->offset >= hw) {
+  if (!at.value().has_value() || at.value()->offset >= hw) {
     out.offset = -1;
     out.timestamp = -1;
     return;
   }
-  const TimestampOffset rec = first_record_at_or_after(*p->log, *found.value(), in.timestamp);
+  const TimestampOffset rec = first_record_at_or_after(p, *at.value(), in.timestamp);
   out.offset = rec.offset.value();
   out.timestamp = rec.timestamp;
 }
@@ -80,7 +82,7 @@ Reply list_offsets(const RequestContext& ctx, ListOffsetsRequest& req) {
     ListOffsetsResponse::TopicResponse& tr = resp.topics.emplace_back();
     tr.name = t.name;
     for (const ListOffsetsRequest::Partition& p : t.partitions) {
-      list_partition(ctx.core, t.name, p, tr.partitions.emplace_back());
+      list_partition(ctx.services, t.name, p, tr.partitions.emplace_back());
     }
   }
   return reply_now(resp, ctx.version());
@@ -88,6 +90,7 @@ Reply list_offsets(const RequestContext& ctx, ListOffsetsRequest& req) {
 
 Reply offset_for_leader_epoch(const RequestContext& ctx, OffsetForLeaderEpochRequest& req) {
   // Every partition has had one leader epoch, 0, since creation: its end is the log end.
+  // (A leader-epoch cache comes with replication; until then any other epoch is unknown.)
   OffsetForLeaderEpochResponse resp;
   for (const auto& t : req.topics) {
     auto& tr = resp.topics.emplace_back();
@@ -97,17 +100,18 @@ Reply offset_for_leader_epoch(const RequestContext& ctx, OffsetForLeaderEpochReq
       out.partition = in.partition;
       out.leader_epoch = -1;
       out.end_offset = -1;
-      auto p = ctx.core.find_partition(t.topic, in.partition);
-      if (p == nullptr || p->deleted || p->log == nullptr) {
-        out.error_code = to_wire(ErrorCode::unknown_topic_or_partition);
+      LeaderLookup found = find_leader(ctx.services, t.topic, in.partition);
+      const std::shared_ptr<partition::Partition>& p = found.partition;
+      if (p == nullptr) {
+        out.error_code = to_wire(found.error);
       } else if (in.current_leader_epoch > 0) {
         out.error_code = to_wire(ErrorCode::unknown_leader_epoch);
       } else if (in.leader_epoch > 0) {
         out.leader_epoch = 0;
-        out.end_offset = p->log->log_end_offset().value();
+        out.end_offset = p->log_end_offset().value();
       } else {
         out.leader_epoch = 0;
-        out.end_offset = in.leader_epoch < 0 ? -1 : p->log->log_end_offset().value();
+        out.end_offset = in.leader_epoch < 0 ? -1 : p->log_end_offset().value();
       }
     }
   }

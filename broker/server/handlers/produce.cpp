@@ -4,6 +4,7 @@
 //
 // Validation per partition, Kafka's error for each:
 //   unknown topic/partition            UNKNOWN_TOPIC_OR_PARTITION (3)
+//   a partition this broker does not lead  NOT_LEADER_OR_FOLLOWER (6)
 //   magic 0/1 (legacy message set)     UNSUPPORTED_FOR_MESSAGE_FORMAT (43)
 //   bad CRC, bad magic, bad lengths,   CORRUPT_MESSAGE (2)
 //     truncated batch, no records
@@ -15,8 +16,8 @@
 
 #include "broker/protocol/msg_produce.h"
 #include "broker/protocol/records/record_batch.h"
-#include "broker/server/broker_core.h"
 #include "broker/server/handlers/handlers.h"
+#include "broker/server/services.h"
 
 namespace tern::server {
 
@@ -24,8 +25,11 @@ using namespace protocol;
 
 namespace {
 
+using partition::BatchesAppended;
+using partition::Partition;
+
 struct Appended {
-  std::shared_ptr<PartitionState> partition;
+  std::shared_ptr<Partition> partition;
   Offset last_offset;
   ProduceResponse::PartitionProduceResponse* response;  // into the response being built
 };
@@ -41,8 +45,8 @@ void settle_ack(Runtime& rt, const Appended& a, int16_t acks, const std::string&
     a.response->error_message = "timed out (buggify: the records were appended)";
     return;
   }
-  rt.trace(Severity::debug, "produce.ack", {{"topic", a.partition->topic},
-                                            {"partition", a.partition->index},
+  rt.trace(Severity::debug, "produce.ack", {{"topic", a.partition->topic()},
+                                            {"partition", a.partition->index()},
                                             {"offset", a.response->base_offset},
                                             {"acks", acks},
                                             {"client", client}});
@@ -56,19 +60,20 @@ ErrorCode record_error_code(RecordErrc e) {
   }
 }
 
-int64_t max_message_bytes(const BrokerCore& core, const PartitionState& p) {
-  const TopicState* t = core.find_topic(p.topic);
-  if (t != nullptr) {
-    auto it = t->meta.configs.find("max.message.bytes");
-    if (it != t->meta.configs.end()) return std::stoll(it->second);
+// The topic's max.message.bytes override (from the image: an AlterConfigs applies at once),
+// else the broker's message.max.bytes.
+int64_t max_message_bytes(const Services& sv, const Partition& p) {
+  const controller::MetadataImagePtr image = sv.metadata.current();
+  if (const controller::TopicImage* t = image->find_topic(p.topic())) {
+    auto it = t->configs.find("max.message.bytes");
+    if (it != t->configs.end()) return std::stoll(it->second);
   }
-  return core.config().message_max_bytes;
+  return sv.config.message_max_bytes;
 }
 
 // Validates and appends one partition's records. Fills `out`; returns the last offset
 // appended, or nullopt when nothing was appended.
-std::optional<Offset> produce_partition(BrokerCore& core,
-                                        const std::shared_ptr<PartitionState>& p,
+std::optional<Offset> produce_partition(const Services& sv, const std::shared_ptr<Partition>& p,
                                         ProduceRequest::PartitionProduceData& data,
                                         ProduceResponse::PartitionProduceResponse& out) {
   out.base_offset = -1;
@@ -77,7 +82,7 @@ std::optional<Offset> produce_partition(BrokerCore& core,
     out.error_message = "no record batch";
     return std::nullopt;
   }
-  const int64_t batch_max = max_message_bytes(core, *p);
+  const int64_t batch_max = max_message_bytes(sv, *p);
   SplitOptions opts;
   opts.parse.batch_bytes_max = kBatchBytesHardMax;
   opts.crc = CrcCheck::verify;
@@ -105,45 +110,38 @@ std::optional<Offset> produce_partition(BrokerCore& core,
       return std::nullopt;
     }
   }
-  MutexLock lock(p->append_mutex);
-  if (!lock.owns() || p->deleted || p->log == nullptr) {
-    out.error_code = to_wire(ErrorCode::unknown_topic_or_partition);
-    return std::nullopt;
-  }
-  std::optional<Offset> first;
-  std::optional<Offset> last;
   // The common case, one batch filling the records field, moves the buffer instead of
   // copying it.
+  std::vector<Bytes> batches;
   const bool whole = split.batches.size() == 1 && split.valid_bytes == data.records->size();
-  for (const BatchHeader& b : split.batches) {
-    Bytes batch = whole ? std::move(*data.records) : to_bytes(b.bytes);
-    auto r = p->log->append(std::move(batch), LeaderEpoch(0));
-    if (!r.ok()) {
-      core.rt().trace(Severity::warn, "produce.append_failed",
-                      {{"topic", p->topic}, {"partition", p->index},
-                       {"error", r.error().message()}});
-      out.error_code = to_wire(ErrorCode::kafka_storage_error);
-      out.error_message = r.error().message();
-      break;
-    }
-    if (!first) {
-      first = r.value().base_offset;
-      out.log_append_time_ms = r.value().log_append_time;
-    }
-    last = r.value().last_offset;
+  if (whole) {
+    batches.push_back(std::move(*data.records));
+  } else {
+    for (const BatchHeader& b : split.batches) batches.push_back(to_bytes(b.bytes));
   }
-  if (first) {
+  BatchesAppended r = p->append(std::move(batches));
+  if (r.refused != BatchesAppended::Refused::no) {
+    out.error_code = to_wire(r.refused == BatchesAppended::Refused::not_leader
+                                 ? ErrorCode::not_leader_or_follower
+                                 : ErrorCode::unknown_topic_or_partition);
+    return std::nullopt;
+  }
+  if (r.error) {
+    out.error_code = to_wire(ErrorCode::kafka_storage_error);
+    out.error_message = r.error->message();
+  }
+  if (r.first) {
     // Batches before a failed one were appended: report where they went (Kafka appends a
     // request's batches atomically; a mid-request disk failure is the one exception).
-    out.base_offset = first->value();
+    out.base_offset = r.first->value();
+    out.log_append_time_ms = r.log_append_time;
   }
-  out.log_start_offset = p->log->log_start_offset().value();
-  core.notify_data_changed();
-  return last;
+  out.log_start_offset = r.log_start.value();
+  return r.last;
 }
 
 Reply produce(const RequestContext& ctx, ProduceRequest& req) {
-  BrokerCore& core = ctx.core;
+  Services& sv = ctx.services;
   const int16_t version = ctx.version();
   auto resp = std::make_shared<ProduceResponse>();
   std::vector<Appended> appended;
@@ -159,13 +157,13 @@ Reply produce(const RequestContext& ctx, ProduceRequest& req) {
         pr.error_code = to_wire(ErrorCode::invalid_required_acks);
         continue;
       }
-      auto p = core.find_partition(td.name, pd.index);
-      if (p == nullptr) {
-        pr.error_code = to_wire(ErrorCode::unknown_topic_or_partition);
+      LeaderLookup found = find_leader(sv, td.name, pd.index);
+      if (found.partition == nullptr) {
+        pr.error_code = to_wire(found.error);
         continue;
       }
-      auto last = produce_partition(core, p, pd, pr);
-      if (last) appended.push_back({p, *last, nullptr});
+      auto last = produce_partition(sv, found.partition, pd, pr);
+      if (last) appended.push_back({found.partition, *last, nullptr});
     }
   }
   // Pointers into the response are taken only now: the vectors above no longer grow.
@@ -174,7 +172,8 @@ Reply produce(const RequestContext& ctx, ProduceRequest& req) {
     for (auto& tr : resp->responses) {
       for (auto& pr : tr.partition_responses) {
         if (k < appended.size() && pr.base_offset >= 0 &&
-            appended[k].partition->topic == tr.name && appended[k].partition->index == pr.index) {
+            appended[k].partition->topic() == tr.name &&
+            appended[k].partition->index() == pr.index) {
           appended[k].response = &pr;
           ++k;
         }
@@ -182,28 +181,28 @@ Reply produce(const RequestContext& ctx, ProduceRequest& req) {
     }
     TERN_ASSERT(k == appended.size(), "matched {} of {} appends", k, appended.size());
   }
-  const bool wait = req.acks == -1 && core.config().tern_flush_durable && !appended.empty();
+  const bool wait = req.acks == -1 && sv.config.tern_flush_durable && !appended.empty();
   if (!wait) {
     for (const Appended& a : appended) {
-      core.request_flush(a.partition);
-      if (a.response->error_code == 0) settle_ack(core.rt(), a, req.acks, ctx.client);
+      a.partition->request_flush();
+      if (a.response->error_code == 0) settle_ack(sv.rt, a, req.acks, ctx.client);
     }
     if (req.acks == 0) return Reply::none();
     return reply_now(*resp, version);
   }
   // acks=all, durable: wait for the fsync in stage two, so later requests on this
   // connection are not held up by it.
-  Runtime& rt = core.rt();
+  Runtime& rt = sv.rt;
   int64_t timeout_ms = std::max<int32_t>(req.timeout_ms, 0);
   timeout_ms = rt.buggify_value<int64_t>("produce.short_timeout", timeout_ms, 1);
   const Deadline deadline = rt.now() + Duration::millis(timeout_ms);
-  auto core_ref = core.shared_from_this();
-  return Reply::deferred([core_ref, resp, appended, deadline, version,
+  return Reply::deferred([services = sv.share(), resp, appended, deadline, version,
                           client = ctx.client]() -> Bytes {
     for (const Appended& a : appended) {
       TERN_ASSERT(a.response != nullptr);
-      Status s = a.partition->log->wait_durable(a.last_offset, deadline);
-      if (s.ok() && a.response->error_code == 0) settle_ack(core_ref->rt(), a, -1, client);
+      // Wakes the partition's waiting fetches: the high watermark moved.
+      Status s = a.partition->wait_durable(a.last_offset, deadline);
+      if (s.ok() && a.response->error_code == 0) settle_ack(services->rt, a, -1, client);
       if (!s.ok()) {
         a.response->error_code = to_wire(s.code() == Errc::timed_out
                                              ? ErrorCode::request_timed_out
@@ -211,7 +210,6 @@ Reply produce(const RequestContext& ctx, ProduceRequest& req) {
         a.response->error_message = s.error().message();
       }
     }
-    core_ref->notify_data_changed();
     return encode_body(*resp, version);
   });
 }

@@ -1,7 +1,8 @@
 // InitProducerId, the transaction APIs and SaslHandshake.
 // - InitProducerId without a transactional id (an idempotent producer, KIP-98) is answered
-//   by any broker in Kafka: a fresh producer id, epoch 0. Sequence checks per partition come
-//   with the exactly-once issue; until then duplicates from producer retries are not fenced.
+//   by any broker in Kafka: a fresh producer id, epoch 0, from a controller-granted block.
+//   Sequence checks per partition come with the exactly-once issue; until then duplicates
+//   from producer retries are not fenced.
 // - Transactional requests go to a transaction coordinator, which does not exist yet:
 //   NOT_COORDINATOR (FindCoordinator already answers COORDINATOR_NOT_AVAILABLE).
 // - SASL: no SASL listener exists; a handshake gets UNSUPPORTED_SASL_MECHANISM and an empty
@@ -13,8 +14,8 @@
 #include "broker/protocol/msg_sasl_handshake.h"
 #include "broker/protocol/msg_txn_offset_commit.h"
 #include "broker/protocol/msg_write_txn_markers.h"
-#include "broker/server/broker_core.h"
 #include "broker/server/handlers/handlers.h"
+#include "broker/server/services.h"
 
 namespace tern::server {
 
@@ -28,7 +29,8 @@ Reply handle_init_producer_id(const RequestContext& ctx, Reader& body) {
           resp.error_code = kNotCoordinator;
           return reply_now(resp, c.version());
         }
-        auto id = c.core.allocate_producer_id();
+        // From this broker's block (ProducerIdPool); a new block comes from the controller.
+        auto id = c.services.producer_ids.next();
         if (!id.ok()) {
           resp.error_code = to_wire(ErrorCode::coordinator_not_available);
           return reply_now(resp, c.version());
