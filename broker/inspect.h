@@ -11,6 +11,7 @@
 
 #include "broker/base/bytes.h"
 #include "broker/controller/metadata_image.h"
+#include "broker/raft/raft_node.h"
 #include "broker/server/broker.h"
 #include "sim/runtime/result.h"
 
@@ -44,6 +45,9 @@ std::vector<PartitionView> partitions(const server::Broker& broker);
 std::string cluster_id(const server::Broker& broker);
 // The node's applied metadata (an immutable version: safe to hold across suspensions).
 controller::MetadataImagePtr metadata_image(const server::Broker& broker);
+// The node's replica of the metadata quorum (Raft state, log entries for invariant
+// checkers); nullptr in the implicit one-node mode or before run() started it.
+const raft::RaftNode* raft_node(const server::Broker& broker);
 
 // Concatenated RecordBatch v2 bytes (offsets assigned) from `from` up to the high watermark
 // (or the log end when `include_unstable`), at most `max_bytes` past the first batch.

@@ -8,7 +8,10 @@
 
 #include "broker/server/broker.h"
 #include "broker/server/config.h"
+#include "broker/server/meta_properties.h"
+#include "broker/server/metadata_store.h"
 #include "faults/injector.h"
+#include "scenarios/cluster_watch.h"
 #include "scenarios/final_read.h"
 #include "scenarios/run_counters.h"
 #include "scenarios/workload.h"
@@ -40,24 +43,76 @@ std::map<std::string, std::string> draw_broker_knobs(const Scenario& sc, uint64_
   return out;
 }
 
+constexpr uint16_t kControllerPort = 9093;
+constexpr int kControllerIdBase = 100;  // separate controllers: c1 is node 101
+
+// The KRaft roles of one node of a cluster scenario (controllers > 0).
+struct NodeRole {
+  bool broker = true;
+  bool controller = false;
+};
+
+// controller.quorum.voters of a cluster scenario.
+std::string quorum_voters(const Scenario& sc) {
+  std::string out;
+  for (int i = 1; i <= sc.controllers; ++i) {
+    const bool sep = sc.separate_controllers;
+    out += fmt::format("{}{}@{}{}:{}", out.empty() ? "" : ",", sep ? kControllerIdBase + i : i,
+                       sep ? "c" : "b", i, kControllerPort);
+  }
+  return out;
+}
+
 server::BrokerConfig broker_config(const Scenario& sc,
                                    const std::map<std::string, std::string>& knobs, Runtime& rt,
-                                   int id) {
+                                   int id, NodeRole role = {}) {
   server::BrokerConfig c;
   auto set = [&](std::string_view k, std::string_view v) {
     Status s = server::apply_setting(c, k, v);
     TERN_ASSERT(s.ok(), "scenario {} sets {}={}: {}", sc.name, k, v, s.error().message());
   };
   set("node.id", std::to_string(id));
-  set("listeners", fmt::format("PLAINTEXT://{}:{}", rt.node_name(), kBrokerPort));
+  if (sc.controllers > 0) {
+    set("process.roles", role.broker && role.controller ? "broker,controller"
+                         : role.broker                  ? "broker"
+                                                        : "controller");
+    set("controller.quorum.voters", quorum_voters(sc));
+    set("controller.listener.names", "CONTROLLER");
+    set("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    std::string listeners;
+    if (role.broker) listeners = fmt::format("PLAINTEXT://{}:{}", rt.node_name(), kBrokerPort);
+    if (role.controller) {
+      listeners += fmt::format("{}CONTROLLER://{}:{}", listeners.empty() ? "" : ",",
+                               rt.node_name(), kControllerPort);
+    }
+    set("listeners", listeners);
+    // Quick failure detection, as a test cluster would configure it.
+    set("broker.session.timeout.ms", "3000");
+    set("broker.heartbeat.interval.ms", "500");
+  } else {
+    set("listeners", fmt::format("PLAINTEXT://{}:{}", rt.node_name(), kBrokerPort));
+  }
   set("log.dirs", "data");
   // Rare-but-legal settings, only in simulation and only when the seed says so.
   if (rt.buggify("scenario.broker.tiny_segments")) set("log.segment.bytes", "4096");
   if (rt.buggify("scenario.broker.sparse_index")) set("log.index.interval.bytes", "1");
   for (const auto& [k, v] : knobs) set(k, v);
   for (const auto& [k, v] : sc.broker_config) set(k, v);
-  TERN_ASSERT(server::validate(c).ok());
+  Status valid = server::validate(c);
+  TERN_ASSERT(valid.ok(), "scenario {}: {}", sc.name, valid.ok() ? "" : valid.error().message());
   return c;
+}
+
+// The cluster id every node of a cluster scenario is formatted with (kafka-storage format
+// run once by the operator), from the seed.
+std::string scenario_cluster_id(uint64_t seed) {
+  Rng rng = Rng(seed).fork("scenario.cluster_id");
+  protocol::Uuid id;
+  for (size_t i = 0; i < 16; i += 8) {
+    const uint64_t v = rng.next_u64();
+    for (size_t k = 0; k < 8; ++k) id.bytes[i + k] = static_cast<uint8_t>(v >> (8 * k));
+  }
+  return server::uuid_to_base64(id);
 }
 
 Result<std::vector<size_t>> parse_index_list(std::string_view s) {
@@ -153,16 +208,52 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   const auto knobs = draw_broker_knobs(sc, seed, out.knobs);
   for (const auto& k : out.knobs)
     world.trace_event(Severity::info, "world", "knob", {{"setting", k}});
+  ClusterWatch watch;
+  const std::string cluster_id = scenario_cluster_id(seed);
+  struct NodeSpec {
+    std::string name;
+    int id;
+    NodeRole role;
+  };
+  std::vector<NodeSpec> specs;
   for (int b = 1; b <= sc.brokers; ++b) {
-    const std::string name = fmt::format("b{}", b);
+    specs.push_back({fmt::format("b{}", b), b,
+                     {true, sc.controllers > 0 && !sc.separate_controllers &&
+                                b <= sc.controllers}});
+  }
+  if (sc.separate_controllers) {
+    for (int c = 1; c <= sc.controllers; ++c) {
+      specs.push_back({fmt::format("c{}", c), kControllerIdBase + c, {false, true}});
+    }
+  }
+  for (const NodeSpec& spec : specs) {
+    const std::string name = spec.name;
     shape.servers.push_back(name);
     broker_names.insert(name);
-    bootstrap.push_back({name, kBrokerPort});
-    broker_nodes.push_back(world.add_node(name, [&sc, &knobs, b](Runtime& rt) {
+    if (spec.role.broker) bootstrap.push_back({name, kBrokerPort});
+    const int id = spec.id;
+    const NodeRole role = spec.role;
+    broker_nodes.push_back(world.add_node(name, [&sc, &knobs, &watch, cluster_id, id,
+                                                 role](Runtime& rt) {
       // The node's supervisor (systemd's Restart=on-failure): a broker that stops itself on a
       // disk failure is started again after a pause, and recovery runs.
       while (true) {
-        server::Broker broker(rt, broker_config(sc, knobs, rt, b));
+        const server::BrokerConfig config = broker_config(sc, knobs, rt, id, role);
+        if (sc.controllers > 0) {
+          // kafka-storage.sh format, once (formatted dirs are kept as they are).
+          auto formatted = server::format_storage(rt.disk(), rt.rng(), config, cluster_id,
+                                                  server::IgnoreFormatted::yes);
+          TERN_ASSERT(formatted.ok(), "format: {}",
+                      formatted.ok() ? "" : formatted.error().message());
+        }
+        server::Broker broker(rt, config);
+        // The watch sees this broker while it lives (a crash unwinds through the guard).
+        struct Registration {
+          ClusterWatch& w;
+          int id;
+          ~Registration() { w.set_broker(id, nullptr); }
+        } registration{watch, id};
+        watch.set_broker(id, &broker);
         Status s = broker.run();
         if (s.ok() || s.code() == Errc::cancelled) return;
         rt.log(Severity::warn, "broker stopped: {}; restarting in 1 s", s.error().message());
@@ -261,7 +352,17 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   world.at(heal_at, [&world] { world.stop_buggify(); });
   for (uint32_t n : broker_nodes) world.start_node(n);
   for (uint32_t n : client_nodes) world.start_node(n);
-  world.run_until(liveness_end);
+  // The quorum's invariants after every step (the whole-log comparison now and then).
+  uint64_t watch_steps = 0;
+  auto watch_step = [&] {
+    if (sc.controllers > 0) watch.check(world.now().ns, ++watch_steps % 4096 == 0);
+    return false;
+  };
+  world.run_until(watch_step, liveness_end);
+  if (sc.controllers > 0) {
+    watch.check(world.now().ns, true);
+    watch.check_liveness(heal_at.ns, world.now().ns);
+  }
   // Whatever the plan did, the cluster is whole for the final read.
   injector.heal_all();
   // Workers stop here (their writes still in flight stay indeterminate: nothing may land
@@ -286,6 +387,7 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   world.start_node(reader);
   world.run_until(
       [&] {
+        watch_step();
         if (!final_read.done) return false;
         for (uint32_t n : lasting_clients)
           if (world.node_up(n) && world.node_tasks(n) > 0) return false;
@@ -316,6 +418,11 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
                               world.now().ns});
   for (const auto& p : final_read.problems)
     out.violations.push_back({"final_read", p, world.now().ns});
+  if (sc.controllers > 0) {
+    watch.check(world.now().ns, true);
+    for (const auto& v : watch.violations()) out.violations.push_back(v);
+    out.leaders_elected = watch.leaders_elected();
+  }
   CheckContext ctx{history,         final_read.state,     heal_at.ns,
                    liveness_end.ns, sc.liveness_bound.ns, false};
   ctx.consumers = std::move(consumers);

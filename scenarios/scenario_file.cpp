@@ -111,6 +111,20 @@ class Parser {
       if (!n.ok() || n.value() < 1 || n.value() > 9)
         return Error(Errc::invalid_argument, fmt::format("brokers '{}': want 1..9", args[0]));
       s_.brokers = static_cast<int>(n.value());
+    } else if (key == "controllers") {
+      if (args.size() != 1 && args.size() != 2)
+        return Error(Errc::invalid_argument, "'controllers' takes N [combined|separate]");
+      auto n = parse_count(args[0]);
+      if (!n.ok() || n.value() < 1 || n.value() > 7)
+        return Error(Errc::invalid_argument, fmt::format("controllers '{}': want 1..7", args[0]));
+      s_.controllers = static_cast<int>(n.value());
+      if (args.size() > 1) {
+        if (args[1] != "combined" && args[1] != "separate")
+          return Error(Errc::invalid_argument,
+                       fmt::format("controllers {} '{}': want combined or separate", args[0],
+                                   args[1]));
+        s_.separate_controllers = args[1] == "separate";
+      }
     } else if (key == "duration" || key == "liveness") {
       TERN_TRY(need(1));
       auto d = parse_duration(args[0]);
@@ -242,7 +256,8 @@ class Parser {
       }
     } else {
       return Error(Errc::invalid_argument,
-                   fmt::format("unknown setting '{}' (settings: scenario summary brokers duration "
+                   fmt::format("unknown setting '{}' (settings: scenario summary brokers controllers "
+                               "duration "
                                "liveness faults force budget power_loss knobs scheduler broker "
                                "workload require invariants)",
                                key));
@@ -265,6 +280,9 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view source) 
 std::string scenario_to_text(const Scenario& s) {
   std::string out = fmt::format("scenario {}\n", s.name);
   if (!s.summary.empty()) out += fmt::format("summary {}\n", s.summary);
+  if (s.controllers > 0)
+    out += fmt::format("controllers {} {}\n", s.controllers,
+                       s.separate_controllers ? "separate" : "combined");
   out += fmt::format("brokers {}\nduration {}\nliveness {}\nfaults {}\n", s.brokers,
                      seconds(s.duration), seconds(s.liveness_bound), s.faults ? "swarm" : "none");
   for (const auto& [k, every] : s.forced_kinds)

@@ -44,6 +44,8 @@ const std::vector<Suite>& all_suites() {
        {"produce-consume", "produce-consume-2p", "small-segments", "crash-heavy", "admin-churn",
         "restarting-clients", "long-run"},
        1000},
+      {"quorum", "the KRaft metadata quorum: 3 combined and 5 separate voters under faults",
+       {"quorum-3-combined", "quorum-5-separate"}, 50},
       {"planted", "scenarios with planted bugs: every seed should FAIL (proof the checks bite)",
        {"planted-ack-before-durable", "planted-consumer-skip"}, 20},
   };

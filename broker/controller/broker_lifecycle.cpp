@@ -39,15 +39,23 @@ bool BrokerLifecycle::register_once() {
   auto r = channel_.call(req, rt_.now() + settings_.request_timeout);
   if (!r.ok()) return false;
   const auto code = static_cast<ErrorCode>(r.value().error_code);
-  if (code == ErrorCode::duplicate_broker_registration ||
-      code == ErrorCode::inconsistent_cluster_id) {
-    fatal_ = Error(Errc::invalid_argument,
-                   code == ErrorCode::duplicate_broker_registration
-                       ? fmt::format("another live broker is registered with node.id {}",
-                                     settings_.node_id)
-                       : std::string("the controller quorum belongs to another cluster id"));
+  if (code == ErrorCode::inconsistent_cluster_id) {
+    fatal_ = Error(Errc::invalid_argument, "the controller quorum belongs to another cluster id");
     rt_.trace(Severity::error, "broker.registration_refused",
               {{"broker", settings_.node_id}, {"reason", fatal_->message()}});
+    return false;
+  }
+  if (code == ErrorCode::duplicate_broker_registration) {
+    // Another live process holds this node id (or our own previous incarnation, whose
+    // session has not expired yet): never serve beside it. Keep asking; the controller
+    // accepts us once the other one's session expires (a restart) and never while it lives
+    // (a misconfigured second node, which stays fenced and says so).
+    if (++duplicate_refusals_ % 20 == 1) {
+      rt_.trace(Severity::warn, "broker.registration_refused",
+                {{"broker", settings_.node_id},
+                 {"reason", fmt::format("another live broker is registered with node.id {}",
+                                        settings_.node_id)}});
+    }
     return false;
   }
   if (code != ErrorCode::none) return false;
@@ -99,7 +107,11 @@ void BrokerLifecycle::run() {
 void BrokerLifecycle::stop(Duration bound) {
   if (stopping_) return;
   stopping_ = true;
-  if (task_.valid()) task_.cancel();
+  // Joined, not only cancelled: the task uses this object, which may be freed right after.
+  if (task_.valid()) {
+    task_.cancel();
+    (void)task_.join();
+  }
   if (broker_epoch_ >= 0 && !fatal_) {
     const Instant until = rt_.now() + bound;
     while (rt_.now() < until) {

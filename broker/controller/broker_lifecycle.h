@@ -38,8 +38,8 @@ class BrokerLifecycle {
   // -1 until registered.
   int64_t broker_epoch() const { return broker_epoch_; }
   bool fenced() const { return fenced_; }
-  // A registration refused for good (DUPLICATE_BROKER_REGISTRATION, INCONSISTENT_CLUSTER_ID)
-  // : the broker must not serve. Empty while fine.
+  // A registration refused for good (INCONSISTENT_CLUSTER_ID): the broker must not serve.
+  // Empty while fine. (DUPLICATE_BROKER_REGISTRATION is retried: see register_once.)
   const std::optional<Error>& fatal() const { return fatal_; }
 
  private:
@@ -57,6 +57,7 @@ class BrokerLifecycle {
   std::optional<Error> fatal_;
   TaskHandle task_;
   bool stopping_ = false;
+  uint64_t duplicate_refusals_ = 0;
 };
 
 }  // namespace tern::controller

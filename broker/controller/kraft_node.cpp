@@ -16,8 +16,8 @@ class KRaftNode::RaftLogAdapter final : public MetadataLog {
   raft::RaftNode& raft_;
 };
 
-KRaftNode::KRaftNode(Runtime& rt, KRaftSettings settings)
-    : rt_(rt), settings_(std::move(settings)), cache_(rt) {
+KRaftNode::KRaftNode(Runtime& rt, KRaftSettings settings, MetadataCache& cache)
+    : rt_(rt), settings_(std::move(settings)), cache_(cache) {
   settings_.raft.node_id = settings_.node_id;
   settings_.raft.cluster_id = settings_.cluster_id;
   TERN_ASSERT(!settings_.controller_role || settings_.raft.is_voter(settings_.node_id),
@@ -30,7 +30,7 @@ KRaftNode::KRaftNode(Runtime& rt, KRaftSettings settings)
         // Raft writes the snapshot file; not from inside its own apply callback.
         if (snapshot_in_flight_) return;
         snapshot_in_flight_ = true;
-        rt_.spawn("metadata-snapshot", [this, end_offset, data = std::move(data)]() mutable {
+        snapshot_task_ = rt_.spawn("metadata-snapshot", [this, end_offset, data = std::move(data)]() mutable {
           Status s = raft_->snapshot(Offset(end_offset), std::move(data));
           if (!s.ok()) {
             rt_.trace(Severity::warn, "metadata.snapshot_failed",
@@ -77,6 +77,7 @@ Status KRaftNode::start() {
 void KRaftNode::stop() {
   if (lifecycle_) lifecycle_->stop(settings_.raft.request_timeout);
   if (controller_) controller_->stop();
+  if (snapshot_task_.valid()) (void)snapshot_task_.join();
   raft_->stop();
   if (channel_) channel_->close();
 }

@@ -38,7 +38,9 @@ struct KRaftSettings {
 
 class KRaftNode final : public raft::RaftListener {
  public:
-  KRaftNode(Runtime& rt, KRaftSettings settings);
+  // `cache` is the node's MetadataCache (owned by the server, which subscribes its
+  // ReplicaManager to it); the applier publishes into it.
+  KRaftNode(Runtime& rt, KRaftSettings settings, MetadataCache& cache);
   ~KRaftNode() override;
   KRaftNode(const KRaftNode&) = delete;
   KRaftNode& operator=(const KRaftNode&) = delete;
@@ -73,7 +75,7 @@ class KRaftNode final : public raft::RaftListener {
 
   Runtime& rt_;
   KRaftSettings settings_;
-  MetadataCache cache_;
+  MetadataCache& cache_;
   std::unique_ptr<raft::KafkaRaftTransport> transport_;
   std::unique_ptr<raft::RaftNode> raft_;
   std::unique_ptr<RaftLogAdapter> log_adapter_;
@@ -85,6 +87,7 @@ class KRaftNode final : public raft::RaftListener {
   std::function<void(const Error&)> on_fatal_;
   bool failed_ = false;
   bool snapshot_in_flight_ = false;
+  TaskHandle snapshot_task_;
 };
 
 }  // namespace tern::controller

@@ -53,15 +53,26 @@ QuorumController::~QuorumController() {
 void QuorumController::stop() {
   stopped_ = true;
   active_epoch_.reset();
-  if (liveness_.valid()) liveness_.cancel();
   cache_.changed().notify_all();
+  if (liveness_.valid()) old_liveness_.push_back(std::move(liveness_));
+  liveness_ = {};
+  // Joined: the tasks use this object, which its owner frees after stop().
+  for (auto& t : old_liveness_) {
+    t.cancel();
+    (void)t.join();
+  }
+  old_liveness_.clear();
 }
 
 void QuorumController::on_leader_change(std::optional<int32_t> leader, int32_t epoch) {
   if (stopped_) return;
   const bool now_active = leader.has_value() && *leader == settings_.node_id;
   if (now_active && active_epoch_ == epoch) return;
-  if (liveness_.valid()) liveness_.cancel();
+  if (liveness_.valid()) {
+    liveness_.cancel();
+    old_liveness_.push_back(std::move(liveness_));
+    std::erase_if(old_liveness_, [](const TaskHandle& t) { return t.done(); });
+  }
   liveness_ = {};
   caught_up_ = false;
   if (!now_active) {

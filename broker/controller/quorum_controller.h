@@ -77,6 +77,7 @@ class QuorumController {
   void on_leader_change(std::optional<int32_t> leader, int32_t epoch);
   bool active() const { return active_epoch_.has_value(); }
   std::optional<int32_t> active_epoch() const { return active_epoch_; }
+  // Deactivates and joins this controller's tasks (call from a task before destroying it).
   void stop();
 
   // CONTROLLER-listener requests. Each answers NOT_CONTROLLER when this node is not (or
@@ -126,6 +127,7 @@ class QuorumController {
   Instant last_write_at_;
   std::map<int32_t, Instant> last_heartbeat_;  // by broker id; active controller only
   TaskHandle liveness_;
+  std::vector<TaskHandle> old_liveness_;  // cancelled ones, joined by stop()
   bool stopped_ = false;
   uint64_t writes_ = 0;
 };

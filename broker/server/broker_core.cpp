@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "broker/controller/topic_validation.h"
 #include "broker/server/connection.h"
+#include "broker/server/meta_properties.h"
 
 namespace tern::server {
 
@@ -28,10 +30,11 @@ BrokerCore::BrokerCore(Runtime& rt, BrokerConfig config)
       advertised_(config_.advertised()),
       metadata_(rt),
       controller_(rt, config_, metadata_),
+      routed_controller_(&controller_),
       replicas_(std::make_shared<partition::ReplicaManager>(rt, replica_options(config_))),
-      producer_ids_(rt, controller_),
-      services_{rt_, config_, config_.node_id, advertised_, *replicas_, metadata_, controller_,
-                producer_ids_, {}},
+      producer_ids_(rt, routed_controller_),
+      services_{rt_,          config_,        config_.node_id, advertised_, *replicas_,
+                metadata_,    routed_controller_, producer_ids_, nullptr,   {}},
       connections_changed_(rt) {
   TERN_ASSERT(!config_.data_dir().empty());
   TERN_ASSERT(!config_.listeners.empty());
@@ -60,6 +63,83 @@ std::optional<Address> BrokerCore::bound_address() const {
   return listener_->local();
 }
 
+controller::KRaftSettings BrokerCore::kraft_settings(const std::string& cluster_id) const {
+  const BrokerConfig& c = config_;
+  controller::KRaftSettings k;
+  k.node_id = c.node_id;
+  k.broker_role = c.has_broker_role();
+  k.controller_role = c.has_controller_role();
+  k.cluster_id = cluster_id;
+  for (const QuorumVoter& v : c.quorum_voters) {
+    k.raft.voters.push_back({v.id, Address{v.host, v.port}});
+  }
+  k.raft.data_dir = c.metadata_dir();
+  k.raft.election_timeout = Duration::millis(c.controller_quorum_election_timeout_ms);
+  k.raft.election_backoff_max = Duration::millis(c.controller_quorum_election_backoff_max_ms);
+  k.raft.fetch_timeout = Duration::millis(c.controller_quorum_fetch_timeout_ms);
+  k.raft.request_timeout = Duration::millis(c.controller_quorum_request_timeout_ms);
+  k.controller.session_timeout = Duration::millis(c.broker_session_timeout_ms);
+  k.controller.heartbeat_interval = Duration::millis(c.broker_heartbeat_interval_ms);
+  k.controller.default_partitions = c.num_partitions;
+  k.controller.default_replication_factor = c.default_replication_factor;
+  k.controller.delete_topic_enable = c.delete_topic_enable;
+  k.controller.validate_topic_config = [](std::string_view n, std::string_view v) {
+    return validate_topic_config(n, v);
+  };
+  k.controller.topic_name_problem = [](std::string_view n) {
+    return controller::topic_name_problem(n);
+  };
+  k.lifecycle.endpoints.push_back({advertised_.name, advertised_.host, advertised_.port});
+  k.lifecycle.rack = c.broker_rack;
+  k.lifecycle.heartbeat_interval = Duration::millis(c.broker_heartbeat_interval_ms);
+  k.lifecycle.request_timeout = Duration::millis(c.controller_quorum_request_timeout_ms);
+  k.snapshot_bytes = c.metadata_log_max_record_bytes_between_snapshots;
+  return k;
+}
+
+Result<std::unique_ptr<tern::Listener>> BrokerCore::listen(const Listener& l) {
+  auto listener = rt_.net().listen(Address{l.host, l.port});
+  if (!listener.ok()) {
+    rt_.trace(Severity::error, "broker.listen_failed",
+              {{"listener", l.to_string()}, {"error", listener.error().message()}});
+  }
+  return listener;
+}
+
+Status BrokerCore::start_kraft() {
+  std::string cluster_id;
+  // A formatted node must find its own cluster's storage: never silently start a new one.
+  TERN_TRY(check_storage(rt_.disk(), rt_.rng(), config_, cluster_id));
+  if (auto cl = config_.controller_listener()) {
+    auto l = listen(*cl);
+    if (!l.ok()) return l.error();
+    controller_listener_ = std::move(l.value());
+  }
+  if (config_.has_broker_role()) {
+    auto l = listen(*config_.broker_listener());
+    if (!l.ok()) return l.error();
+    listener_ = std::move(l.value());
+    if (advertised_.port == 0) advertised_.port = listener_->local().port;
+  }
+  kraft_ = std::make_unique<controller::KRaftNode>(rt_, kraft_settings(cluster_id), metadata_);
+  std::weak_ptr<BrokerCore> weak = weak_from_this();
+  kraft_->set_fatal_handler([weak](const Error& e) {
+    if (auto self = weak.lock()) self->fatal(e);
+  });
+  if (kraft_->controller_client() != nullptr) routed_controller_.route_to(kraft_->controller_client());
+  services_.kraft = kraft_.get();
+  std::weak_ptr<BrokerCore> weak_replicas = weak_from_this();
+  replicas_->set_failure_handler([weak_replicas](const Error& e) {
+    if (auto self = weak_replicas.lock()) self->fatal(e);
+  });
+  TERN_TRY(kraft_->start());
+  rt_.trace(Severity::info, "broker.kraft_started",
+            {{"node_id", config_.node_id}, {"cluster_id", cluster_id},
+             {"broker", config_.has_broker_role()}, {"controller", config_.has_controller_role()},
+             {"voters", static_cast<int64_t>(config_.quorum_voters.size())}});
+  return {};
+}
+
 Status BrokerCore::recover() {
   std::weak_ptr<BrokerCore> weak = weak_from_this();
   replicas_->set_failure_handler([weak](const Error& e) {
@@ -78,34 +158,68 @@ Status BrokerCore::run() {
   TERN_ASSERT(!ran_, "Broker::run called twice");
   ran_ = true;
   services_.owner = weak_from_this();
-  Status s = recover();
-  if (!s.ok()) {
-    shutdown();
-    return s;
+  if (config_.process_roles_configured()) {
+    Status s = start_kraft();
+    if (!s.ok()) {
+      shutdown();
+      return s;
+    }
+    serving_ = !stopping_;
+    if (listener_ == nullptr) {  // a controller-only node
+      replicas_->start();
+      auto self = shared_from_this();
+      const bool cancelled = accept_loop(*controller_listener_, true);
+      serving_ = false;
+      auto done = rt_.spawn("broker.shutdown", [self] { self->shutdown(); });
+      if (!cancelled) (void)done.join();
+      if (fatal_) return *fatal_;
+      return {};
+    }
+  } else {
+    Status s = recover();
+    if (!s.ok()) {
+      shutdown();
+      return s;
+    }
+    const Listener& l = config_.listeners.front();
+    auto listener = listen(l);
+    if (!listener.ok()) {
+      shutdown();
+      return listener.error();
+    }
+    listener_ = std::move(listener.value());
+    if (advertised_.port == 0) advertised_.port = listener_->local().port;
+    controller_.register_broker(advertised_);
+    serving_ = !stopping_;
   }
-  const Listener& l = config_.listeners.front();
-  auto listener = rt_.net().listen(Address{l.host, l.port});
-  if (!listener.ok()) {
-    rt_.trace(Severity::error, "broker.listen_failed",
-              {{"listener", l.to_string()}, {"error", listener.error().message()}});
-    shutdown();
-    return listener.error();
-  }
-  listener_ = std::move(listener.value());
-  if (advertised_.port == 0) advertised_.port = listener_->local().port;
-  controller_.register_broker(advertised_);
-  serving_ = !stopping_;
   const controller::MetadataImagePtr image = metadata_.current();
   rt_.trace(Severity::info, "broker.listening",
-            {{"listener", l.to_string()}, {"bound", listener_->local().to_string()},
+            {{"bound", listener_->local().to_string()},
              {"advertised", advertised_.to_string()}, {"node_id", config_.node_id},
              {"cluster_id", image->cluster_id},
              {"topics", static_cast<int64_t>(image->topics.size())}});
   replicas_->start();
   auto self = shared_from_this();
+  if (controller_listener_ != nullptr) {
+    controller_accept_ = rt_.spawn("broker.accept_controller", [self] {
+      (void)self->accept_loop(*self->controller_listener_, true);
+    });
+  }
+  const bool cancelled = accept_loop(*listener_, false);
+  serving_ = false;
+  // Shutdown suspends (joins, log flushes); a cancelled task cannot park any more, so then it
+  // runs in a task of its own that keeps the core alive until it is done.
+  auto done = rt_.spawn("broker.shutdown", [self] { self->shutdown(); });
+  if (!cancelled) (void)done.join();
+  if (fatal_) return *fatal_;
+  return {};
+}
+
+bool BrokerCore::accept_loop(tern::Listener& listener, bool controller_listener) {
+  auto self = shared_from_this();
   bool cancelled = false;
   while (!stopping_) {
-    auto stream = listener_->accept(Instant::never());
+    auto stream = listener.accept(Instant::never());
     if (!stream.ok()) {
       if (stream.code() == Errc::cancelled) cancelled = true;
       if (stream.code() == Errc::cancelled || stream.code() == Errc::closed) break;
@@ -134,18 +248,13 @@ Status BrokerCore::run() {
       continue;
     }
     const uint64_t id = next_connection_id_++;
-    rt_.spawn(fmt::format("conn{}", id), [self, id, st = std::move(stream.value())]() mutable {
-      Connection c(self, std::move(st), id);
+    rt_.spawn(fmt::format("conn{}", id),
+              [self, id, controller_listener, st = std::move(stream.value())]() mutable {
+      Connection c(self, std::move(st), id, controller_listener);
       c.serve();
     });
   }
-  serving_ = false;
-  // Shutdown suspends (joins, log flushes); a cancelled task cannot park any more, so then it
-  // runs in a task of its own that keeps the core alive until it is done.
-  auto done = rt_.spawn("broker.shutdown", [self] { self->shutdown(); });
-  if (!cancelled) (void)done.join();
-  if (fatal_) return *fatal_;
-  return {};
+  return cancelled;
 }
 
 void BrokerCore::fatal(const Error& e) {
@@ -161,6 +270,7 @@ void BrokerCore::stop() {
   serving_ = false;
   controller_.stop();
   if (listener_ != nullptr) listener_->close();
+  if (controller_listener_ != nullptr) controller_listener_->close();
   // Copy: closing does not unregister synchronously, but be safe against it.
   std::vector<Connection*> conns;
   for (auto& [id, c] : connections_) conns.push_back(c);
@@ -170,6 +280,9 @@ void BrokerCore::stop() {
 void BrokerCore::shutdown() {
   stop();
   replicas_->stop();
+  // KRaft: a controlled shutdown (the controller fences us first), then Raft resigns.
+  if (kraft_ != nullptr) kraft_->stop();
+  if (controller_accept_.valid()) controller_accept_.cancel();
   (void)connections_changed_.wait_until([&] { return connections_.empty(); });
   replicas_->close_all();
   rt_.trace(Severity::info, "broker.stopped", {});

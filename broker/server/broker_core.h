@@ -18,6 +18,7 @@
 #include "broker/server/config.h"
 #include "broker/server/local_controller.h"
 #include "broker/server/producer_id_pool.h"
+#include "broker/server/routed_controller_client.h"
 #include "broker/server/services.h"
 #include "sim/runtime/network.h"
 #include "sim/runtime/runtime.h"
@@ -37,6 +38,8 @@ class BrokerCore : public std::enable_shared_from_this<BrokerCore> {
   Services& services() { return services_; }
   const partition::ReplicaManager& replicas() const { return *replicas_; }
   const controller::MetadataCache& metadata() const { return metadata_; }
+  // The KRaft node (nullptr in the implicit one-node mode, and before run() started it).
+  const controller::KRaftNode* kraft() const { return kraft_.get(); }
 
   // run(): recover, listen, serve until stop; then shut down. See Broker.
   Status run();
@@ -54,17 +57,28 @@ class BrokerCore : public std::enable_shared_from_this<BrokerCore> {
  private:
   Status recover();
   void shutdown();
+  // KRaft mode (process.roles set): storage check, listeners, the quorum node.
+  Status start_kraft();
+  controller::KRaftSettings kraft_settings(const std::string& cluster_id) const;
+  Result<std::unique_ptr<tern::Listener>> listen(const Listener& l);
+  // Accepts on `listener` until stop; connections of the CONTROLLER listener dispatch to
+  // the quorum's APIs.
+  bool accept_loop(tern::Listener& listener, bool controller_listener);
 
   Runtime& rt_;
   BrokerConfig config_;
   Listener advertised_;
   controller::MetadataCache metadata_;
   LocalController controller_;
+  RoutedControllerClient routed_controller_;
+  std::unique_ptr<controller::KRaftNode> kraft_;
   std::shared_ptr<partition::ReplicaManager> replicas_;
   ProducerIdPool producer_ids_;
   Services services_;
 
-  std::unique_ptr<tern::Listener> listener_;
+  std::unique_ptr<tern::Listener> listener_;             // the broker (client) listener
+  std::unique_ptr<tern::Listener> controller_listener_;  // KRaft: the CONTROLLER listener
+  TaskHandle controller_accept_;
   std::map<uint64_t, Connection*> connections_;  // by id: deterministic order
   Condition connections_changed_;
   uint64_t next_connection_id_ = 1;

@@ -24,12 +24,13 @@ constexpr size_t kFrameKeep = 8 << 20;
 }  // namespace
 
 Connection::Connection(std::shared_ptr<BrokerCore> core, std::unique_ptr<Stream> stream,
-                       uint64_t id)
+                       uint64_t id, bool controller_listener)
     : core_(std::move(core)),
       rt_(core_->rt()),
       stream_(std::move(stream)),
       peer_host_(stream_ != nullptr ? stream_->peer().host : std::string()),
       id_(id),
+      controller_listener_(controller_listener),
       pending_(rt_, std::clamp<size_t>(static_cast<size_t>(core_->config().queued_max_requests),
                                        1, kPendingMax)) {
   TERN_ASSERT(stream_ != nullptr);
@@ -110,7 +111,7 @@ void Connection::handle_frame(std::span<const uint8_t> frame) {
   p.response_header_version =
       protocol::response_header_version(header.api_key, header.api_version);
   RequestContext ctx{core_->services(), header, peer_host_};
-  Reply reply = dispatch(ctx, r);
+  Reply reply = controller_listener_ ? dispatch_controller(ctx, r) : dispatch(ctx, r);
   // BUGGIFY: a response a few milliseconds late (a slow broker thread, a GC pause). Later
   // responses on the connection wait behind it: the order stays the request order.
   if ((reply.kind == Reply::Kind::now || reply.kind == Reply::Kind::later) &&

@@ -27,7 +27,10 @@ class BrokerCore;
 
 class Connection {
  public:
-  Connection(std::shared_ptr<BrokerCore> core, std::unique_ptr<Stream> stream, uint64_t id);
+  // controller_listener: a connection of the CONTROLLER listener (quorum and controller
+  // APIs, dispatch_controller) rather than the broker listener.
+  Connection(std::shared_ptr<BrokerCore> core, std::unique_ptr<Stream> stream, uint64_t id,
+             bool controller_listener = false);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -64,6 +67,7 @@ class Connection {
   protocol::Bytes frame_buf_;
   protocol::Bytes write_buf_;  // header + small body, one write
   uint64_t id_;
+  bool controller_listener_ = false;
   Channel<Pending> pending_;
   TaskHandle writer_;
   std::vector<TaskHandle> stage_two_;

@@ -57,6 +57,11 @@ std::string cluster_id(const server::Broker& broker) {
   return broker.core().metadata().current()->cluster_id;
 }
 
+const raft::RaftNode* raft_node(const server::Broker& broker) {
+  const controller::KRaftNode* k = broker.core().kraft();
+  return k == nullptr ? nullptr : &k->raft();
+}
+
 controller::MetadataImagePtr metadata_image(const server::Broker& broker) {
   return broker.core().metadata().current();
 }

@@ -225,7 +225,7 @@ class AdminChurnWorkload final : public Workload {
         client::NewTopic t;
         t.name = topic;
         t.partitions = op.partitions;
-        t.replication_factor = static_cast<int16_t>(bootstrap_.size());
+        t.replication_factor = 1;  // one replica per partition until replication lands
         t.configs = op.configs;
         finish_op(rt, i, admin.create_topic(t));
       } else if (roll < 45) {

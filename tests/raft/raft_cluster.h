@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "sim/simulated/world.h"
-#include "tests/raft/raft_invariants.h"
+#include "scenarios/checkers/raft_invariants.h"
 
 namespace tern::raft::test {
 

@@ -46,6 +46,7 @@ Reply dispatch(const RequestContext& ctx, protocol::Reader& body) {
     case ApiKey::create_partitions: return handle_create_partitions(ctx, body);
     case ApiKey::delete_groups: return handle_delete_groups(ctx, body);
     case ApiKey::describe_cluster: return handle_describe_cluster(ctx, body);
+    case ApiKey::describe_quorum: return handle_describe_quorum(ctx, body);
     default: break;
   }
   // kSupportedApis lists a key this switch does not: a build inconsistency, but a client

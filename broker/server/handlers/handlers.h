@@ -35,6 +35,11 @@ LeaderLookup find_leader(const Services& services, std::string_view topic, int32
 // Routes one request. Unknown keys and unsupported versions close the connection (Kafka),
 // except ApiVersions, which answers UNSUPPORTED_VERSION with a v0 body (KIP-511).
 Reply dispatch(const RequestContext& ctx, protocol::Reader& body);
+// The CONTROLLER listener's routing (quorum.cpp): Raft, registration, heartbeats, forwarded
+// admin requests.
+Reply dispatch_controller(const RequestContext& ctx, protocol::Reader& body);
+// DescribeQuorum on the broker listener (forwarded to the quorum leader).
+Reply handle_describe_quorum(const RequestContext& ctx, protocol::Reader& body);
 
 Reply handle_api_versions(const RequestContext& ctx, protocol::Reader& body);
 Reply handle_metadata(const RequestContext& ctx, protocol::Reader& body);

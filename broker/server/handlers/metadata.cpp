@@ -88,7 +88,7 @@ Reply metadata(const RequestContext& ctx, MetadataRequest& req) {
         resp.brokers.push_back(std::move(out));
       });
   resp.cluster_id = image->cluster_id;
-  resp.controller_id = sv.node_id;
+  resp.controller_id = sv.controller_id();
 
   // v0: an empty list means every topic; v1+: null means every topic, empty means none.
   const bool all = !req.topics.has_value() || (ctx.version() == 0 && req.topics->empty());
@@ -139,7 +139,7 @@ Reply handle_describe_cluster(const RequestContext& ctx, Reader& body) {
         const controller::MetadataImagePtr image = sv.metadata.current();
         DescribeClusterResponse resp;
         resp.cluster_id = image->cluster_id;
-        resp.controller_id = sv.node_id;
+        resp.controller_id = sv.controller_id();
         for_each_live_broker<DescribeClusterResponse::Broker>(
             sv, *image, [&](DescribeClusterResponse::Broker& out,
                             const controller::BrokerInfo& b, const controller::BrokerEndpoint& e) {

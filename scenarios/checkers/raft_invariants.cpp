@@ -1,4 +1,4 @@
-#include "tests/raft/raft_invariants.h"
+#include "scenarios/checkers/raft_invariants.h"
 
 #include <fmt/format.h>
 
