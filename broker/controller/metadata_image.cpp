@@ -46,7 +46,11 @@ void MetadataCache::publish(MetadataImagePtr next) {
   TERN_ASSERT(next->offset >= current_->offset, "metadata image published out of order");
   MetadataImagePtr prev = std::move(current_);
   current_ = std::move(next);
-  for (const auto& s : subscribers_) s(*prev, *current_);
+  // Subscribers may suspend (the ReplicaManager opens logs): both images are held here, so
+  // a later publish meanwhile cannot free them under a subscriber; by index, so a subscribe
+  // meanwhile cannot invalidate the walk.
+  const MetadataImagePtr now = current_;
+  for (size_t i = 0; i < subscribers_.size(); ++i) subscribers_[i](*prev, *now);
   changed_.notify_all();
 }
 
