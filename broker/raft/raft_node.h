@@ -137,6 +137,9 @@ class RaftNode {
   Offset applied_offset() const { return applied_; }
   const std::map<int32_t, ReplicaProgress>& progress() const { return progress_; }
   bool running() const { return running_; }
+  const RaftConfig& config() const { return config_; }
+  // Leader: when this node became leader.
+  Instant leader_since() const { return leader_since_; }
 
  private:
   // --- state transitions (each persists before it takes effect) ---

@@ -70,6 +70,7 @@ struct RaftCluster::Slot {
   bool crashed = false;
   bool paused = false;
   bool stop_requested = false;
+  Instant active_since{0};
 };
 
 RaftCluster::RaftCluster(ClusterOptions options)
@@ -104,6 +105,7 @@ void RaftCluster::note(std::string what) {
 void RaftCluster::node_main(size_t i, Runtime& rt) {
   Slot& s = *slots_[i];
   ++s.incarnation;
+  s.active_since = rt.now();
   RaftConfig cfg;
   cfg.node_id = s.id;
   cfg.cluster_id = "tern-raft-test";
@@ -156,13 +158,14 @@ void RaftCluster::node_main(size_t i, Runtime& rt) {
 
 std::vector<RaftInvariants::NodeView> RaftCluster::views() const {
   std::vector<RaftInvariants::NodeView> out;
-  for (const auto& s : slots_) out.push_back({s->id, s->node, s->incarnation});
+  for (const auto& s : slots_)
+    out.push_back({s->id, s->node, s->incarnation, s->paused, s->active_since});
   return out;
 }
 
 bool RaftCluster::step_check() {
   ++checks_;
-  auto v = invariants_.check(views(), checks_ % 4096 == 0);
+  auto v = invariants_.check(views(), checks_ % 4096 == 0, world_.now());
   return v.has_value() || !failures_.empty();
 }
 
@@ -267,6 +270,7 @@ void RaftCluster::schedule_faults() {
             if (!s.paused) return;
             note(fmt::format("resume {}", s.name));
             s.paused = false;
+            s.active_since = world_.now();
             world_.resume_node(s.world_id);
           });
           return;
@@ -303,6 +307,7 @@ void RaftCluster::heal_all() {
   for (auto& s : slots_) {
     if (s->paused) {
       s->paused = false;
+      s->active_since = world_.now();
       world_.resume_node(s->world_id);
     }
     if (s->crashed && !s->stop_requested) {
