@@ -107,15 +107,20 @@ void RaftNode::stop() {
   if (role_ == Role::leader) resign("shutdown");
   // Give the EndQuorumEpoch sends their chance (bounded by request_timeout).
   const Deadline until = rt_.now() + config_.request_timeout;
-  for (auto& t : tasks_) {
+  // Indexes and copies: joining suspends, and a waking task may still add to tasks_.
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    TaskHandle t = tasks_[i];
     if (t.valid() && !t.done() && t.name().rfind("raft.end_epoch", 0) == 0) (void)t.join(until);
   }
-  for (auto& t : tasks_)
-    if (t.valid() && !t.done()) t.cancel();
-  changed_.notify_all();
-  for (auto& t : tasks_)
-    if (t.valid()) (void)t.join();
-  tasks_.clear();
+  while (!tasks_.empty()) {
+    std::vector<TaskHandle> batch;
+    batch.swap(tasks_);
+    for (auto& t : batch)
+      if (t.valid() && !t.done()) t.cancel();
+    changed_.notify_all();
+    for (auto& t : batch)
+      if (t.valid()) (void)t.join();
+  }
   (void)log_->close();
   running_ = false;
   rt_.trace("raft.stop", {{"epoch", state_.epoch}});
@@ -258,6 +263,8 @@ void RaftNode::become_prospective() {
   reset_election_timer(random_election_timeout());
   trace_role("election timeout");
   const int32_t epoch = state_.epoch + 1;
+  // Finished per-RPC tasks are dropped here and in leader_loop, so the list stays short.
+  std::erase_if(tasks_, [](const TaskHandle& t) { return t.valid() && t.done(); });
   tasks_.push_back(rt_.spawn("raft.prevote", [this, epoch] { run_election(true, epoch); }));
 }
 
