@@ -197,26 +197,10 @@ void RaftCluster::schedule_faults() {
     const uint64_t subset = rng.next_u64();
     world_.at(t, [=, this] {
       Slot& s = *slots_[target];
-      auto down_voters = [&] {
-        size_t n = 0;
-        for (const auto& o : slots_) n += o->voter && (o->crashed || o->paused);
-        return n;
-      };
       auto leader = current_leader();
       switch (kind) {
         case 0:  // crash (power loss) + restart
-          if (!crash || s.crashed || s.paused || (s.voter && down_voters() >= minority)) return;
-          note(fmt::format("crash {} (torn={} keep_prefix={})", s.name, torn, keep_prefix));
-          s.crashed = true;
-          world_.crash_node(s.world_id, sim::CrashOptions{.keep_unsynced_prefix = keep_prefix,
-                                                     .tear_last_write = torn,
-                                                     .half_open = false});
-          world_.at(world_.now() + hold, [this, &s] {
-            if (!s.crashed) return;
-            note(fmt::format("restart {}", s.name));
-            s.crashed = false;
-            world_.restart_node(s.world_id);
-          });
+          if (crash) (void)crash_for(target, hold, torn, keep_prefix, "");
           return;
         case 1: {  // symmetric partition of a random subset
           if (!partition) return;
@@ -301,6 +285,71 @@ void RaftCluster::schedule_faults() {
   }
 }
 
+size_t RaftCluster::down_voters() const {
+  size_t n = 0;
+  for (const auto& o : slots_) n += o->voter && (o->crashed || o->paused);
+  return n;
+}
+
+bool RaftCluster::crash_for(size_t i, Duration hold, bool torn, bool keep_prefix,
+                            const char* why) {
+  Slot& s = *slots_[i];
+  const size_t minority = static_cast<size_t>((options_.voters - 1) / 2);
+  if (s.crashed || s.paused || s.stop_requested || (s.voter && down_voters() >= minority))
+    return false;
+  note(fmt::format("crash {} (torn={} keep_prefix={}){}", s.name, torn, keep_prefix, why));
+  s.crashed = true;
+  world_.crash_node(s.world_id, sim::CrashOptions{.keep_unsynced_prefix = keep_prefix,
+                                                  .tear_last_write = torn,
+                                                  .half_open = false});
+  world_.at(world_.now() + hold, [this, &s] {
+    if (!s.crashed || s.stop_requested) return;
+    note(fmt::format("restart {}", s.name));
+    s.crashed = false;
+    world_.restart_node(s.world_id);
+  });
+  return true;
+}
+
+void RaftCluster::schedule_triggered_faults(Instant until) {
+  Rng pick = world_.rng().fork("raft-test-triggers");
+  // Swarm: each trigger is on for some seeds only.
+  const bool after_vote = pick.one_in(2), at_hw = pick.one_in(2), new_leader = pick.one_in(2);
+  auto rng = std::make_shared<Rng>(pick.fork("draws"));
+  world_.observe_trace([this, rng, until, after_vote, at_hw, new_leader](
+                           std::string_view node, std::string_view kind,
+                           std::initializer_list<TraceField> fields) {
+    if (world_.now() >= until) return;
+    auto field = [&](std::string_view key) -> int64_t {
+      for (const auto& f : fields)
+        if (f.key == key) {
+          if (auto* i = std::get_if<int64_t>(&f.value.v)) return *i;
+          return f.value.v.index() == 1 && std::get<std::string>(f.value.v) == "leader" ? 1 : 0;
+        }
+      return -1;
+    };
+    const char* why = nullptr;
+    if (after_vote && kind == "raft.vote" && field("granted") == 1 && field("pre") == 0 &&
+        rng->one_in(3))
+      why = " after granting a vote";
+    else if (at_hw && kind == "raft.hw" && field("role") == 1 && rng->one_in(40))
+      why = " as its high watermark moved";
+    else if (new_leader && kind == "raft.role" && field("role") == 1 && rng->one_in(3))
+      why = " right after winning";
+    if (!why) return;
+    std::optional<size_t> idx;
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i]->name == node) idx = i;
+    if (!idx) return;
+    const Duration delay = Duration::micros(rng->between(0, 3000));
+    const Duration hold = Duration::millis(rng->between(20, 1500));
+    const bool torn = rng->one_in(2);
+    world_.at(world_.now() + delay, [this, i = *idx, hold, torn, why] {
+      (void)crash_for(i, hold, torn, false, why);
+    });
+  });
+}
+
 void RaftCluster::heal_all() {
   note("heal all");
   world_.network().heal();
@@ -342,7 +391,10 @@ bool RaftCluster::liveness() {
 
 ClusterResult RaftCluster::run() {
   for (auto& s : slots_) world_.start_node(s->world_id);
-  if (options_.faults) schedule_faults();
+  if (options_.faults) {
+    schedule_faults();
+    schedule_triggered_faults(world_.now() + options_.fault_phase);
+  }
   world_.run_until([&] { return step_check(); }, world_.now() + options_.fault_phase);
   if (failures_.empty() && invariants_.failures().empty()) {
     heal_all();
@@ -364,6 +416,26 @@ ClusterResult RaftCluster::run() {
       failures_.push_back(fmt::format("liveness: no leader committed a new append on every "
                                       "node within {} s after the heal;{}",
                                       options_.liveness_bound.to_millis() / 1000, state));
+    }
+  }
+  // DescribeQuorum (what kafka-metadata-quorum.sh shows) on the leader after the heal: every
+  // voter, every observer that fetched, with their log end offsets.
+  if (failures_.empty() && invariants_.failures().empty()) {
+    if (auto l = current_leader()) {
+      protocol::DescribeQuorumRequest dq;
+      dq.topics.emplace_back().topic_name = kMetadataTopic;
+      dq.topics[0].partitions.emplace_back().partition_index = kMetadataPartition;
+      auto resp = slots_[*l]->node->handle_describe_quorum(dq);
+      const auto& p = resp.topics.at(0).partitions.at(0);
+      size_t caught_up = 0;
+      for (const auto& v : p.current_voters) caught_up += v.log_end_offset >= 0;
+      if (p.error_code != 0 || p.current_voters.size() != static_cast<size_t>(options_.voters) ||
+          p.observers.size() != static_cast<size_t>(options_.observers) ||
+          caught_up != p.current_voters.size() || p.high_watermark <= 0)
+        failures_.push_back(fmt::format(
+            "DescribeQuorum on leader {}: error {} voters {} observers {} hw {}",
+            slots_[*l]->name, p.error_code, p.current_voters.size(), p.observers.size(),
+            p.high_watermark));
     }
   }
   invariants_.check(views(), true);

@@ -617,7 +617,14 @@ def cmd_failure(out):
     m = re.search(r"\bseed (\d+)", out)
     if m:
         seed = int(m.group(1))
+    lines = out.splitlines()
+    # A harness that prints "seed N ... failed:" names the failure on the next line.
+    for i, line in enumerate(lines[:-1]):
+        if re.match(r"^seed \d+.*failed:\s*$", line.strip()) and lines[i + 1].strip():
+            return seed, lines[i + 1].strip()[:200]
     for line in out.splitlines():
+        if line.strip() == "Failed":
+            continue
         s = line.strip()
         if s and not s.startswith(("[", "Running main", "Note:", "../")) and (
                 "fail" in s.lower() or "assert" in s.lower() or "violat" in s.lower()
