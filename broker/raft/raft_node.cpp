@@ -265,7 +265,12 @@ void RaftNode::become_prospective() {
   const int32_t epoch = state_.epoch + 1;
   // Finished per-RPC tasks are dropped here and in leader_loop, so the list stays short.
   std::erase_if(tasks_, [](const TaskHandle& t) { return t.valid() && t.done(); });
-  tasks_.push_back(rt_.spawn("raft.prevote", [this, epoch] { run_election(true, epoch); }));
+  // BUGGIFY: skip the pre-vote (legal: it is an optimisation), so real elections race each
+  // other in the same epoch the way they do in Raft without KIP-996.
+  const bool skip = rt_.buggify("raft.prevote.skip");
+  tasks_.push_back(rt_.spawn("raft.prevote", [this, epoch, skip] {
+    if (skip) become_candidate(); else run_election(true, epoch);
+  }));
 }
 
 void RaftNode::become_candidate() {

@@ -356,7 +356,7 @@ def shrink(fail, tern, src, plan_out, timeout):
 
 def build(build_dir, jobs, env, timeout, target="tools/tern"):
     t0 = time.time()
-    rc, out = run(["ninja", "-C", build_dir, "-j", str(max(1, jobs)), target],
+    rc, out = run(["ninja", "-C", build_dir, "-j", str(max(1, jobs)), *target.split()],
                   timeout=timeout, env=env)
     return rc, out, time.time() - t0
 
@@ -414,7 +414,8 @@ def main():
                          "the scratch build directory; a non-zero exit (or a timeout) means "
                          "the mutant was caught")
     ap.add_argument("--test-target", default="",
-                    help="with --test-cmd: the ninja target to rebuild for each mutant")
+                    help="with --test-cmd: the ninja target(s) to rebuild for each mutant "
+                         "(space-separated)")
     ap.add_argument("--test-timeout", type=float, default=900.0,
                     help="with --test-cmd: wall seconds before the command counts as hung")
     ap.add_argument("--only-section", default="",
