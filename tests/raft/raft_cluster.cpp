@@ -185,12 +185,12 @@ void RaftCluster::schedule_faults() {
   // Swarm testing: each seed turns each fault kind on or off.
   const bool crash = rng.one_in(4) == false, partition = !rng.one_in(3), isolate = !rng.one_in(3);
   const bool oneway = !rng.one_in(3), pause = !rng.one_in(3), graceful = !rng.one_in(3);
-  const bool skew = rng.one_in(2);
+  const bool skew = rng.one_in(2), stale_rejoin = !rng.one_in(3);
   const size_t minority = static_cast<size_t>((options_.voters - 1) / 2);
   Instant t = world_.now() + Duration::millis(rng.between(500, 2000));
   const Instant end = world_.now() + options_.fault_phase;
   while (t < end) {
-    const int kind = static_cast<int>(rng.below(7));
+    const int kind = static_cast<int>(rng.below(8));
     const size_t target = rng.below(slots_.size());
     const Duration hold = Duration::millis(rng.between(200, 3500));
     const bool torn = rng.one_in(2), keep_prefix = rng.one_in(2);
@@ -271,6 +271,23 @@ void RaftCluster::schedule_faults() {
             note(fmt::format("restart {}", l.name));
             l.crashed = false;
             world_.restart_node(l.world_id);
+          });
+          return;
+        }
+        case 7: {  // isolate the leader; as it rejoins, crash its successor (back-to-back
+                   // failures: the old leader's long stale log meets an election)
+          if (!stale_rejoin || !leader) return;
+          const size_t old = *leader;
+          std::set<uint32_t> a{slots_[old]->world_id}, b;
+          for (const auto& o : slots_)
+            if (o->world_id != slots_[old]->world_id) b.insert(o->world_id);
+          note(fmt::format("isolate leader {} (then crash its successor)", slots_[old]->name));
+          world_.network().partition(a, b, false);
+          world_.at(world_.now() + hold + Duration::seconds(2), [this, old, hold, torn] {
+            note("heal");
+            world_.network().heal();
+            auto next = current_leader();
+            if (next && *next != old) (void)crash_for(*next, hold, torn, false, " (successor)");
           });
           return;
         }
