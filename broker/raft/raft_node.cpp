@@ -433,7 +433,17 @@ void RaftNode::run_election(bool pre_vote, int32_t epoch) {
           return;
       }
       auto resp = transport_.vote(to, r, rt_.now() + config_.request_timeout);
-      if (!resp.ok() || resp->error_code != 0 || resp->topics.size() != 1 ||
+      // A voter that could not be reached (restarting, a broken connection) is asked again
+      // while this round lasts, as KafkaRaftClient does.
+      while (!resp.ok()) {
+        if (generation_ != gen || stopping_ || rt_.now() >= election_deadline_) return;
+        if (rt_.sleep_for(Duration::millis(rt_.rng().between(20, 100))).code() ==
+            Errc::cancelled)
+          return;
+        if (generation_ != gen || stopping_) return;
+        resp = transport_.vote(to, r, rt_.now() + config_.request_timeout);
+      }
+      if (resp->error_code != 0 || resp->topics.size() != 1 ||
           resp->topics[0].partitions.size() != 1)
         return;
       const auto& rp = resp->topics[0].partitions[0];
