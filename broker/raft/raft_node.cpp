@@ -255,6 +255,7 @@ void RaftNode::become_prospective() {
   if (role_ == Role::leader || role_ == Role::candidate) return;
   // KIP-996: a pre-vote asks "would you vote for me in epoch + 1?" and changes no state
   // anywhere, so a node that cannot win (partitioned away) does not disturb a live leader.
+  if (leader_) abandoned_leader_ = std::pair{state_.epoch, *leader_};
   role_ = Role::prospective;
   leader_.reset();
   ++generation_;
@@ -389,6 +390,8 @@ void RaftNode::election_loop() {
                                          {"role", role_name(role_)},
                                          {"granted", granted_.size()}});
         if (rt_.sleep_for(backoff()).code() == Errc::cancelled) return;
+        // One round of ignoring the abandoned leader is enough: it may be back.
+        abandoned_leader_.reset();
         if (generation_ == gen) {
           if (role_ == Role::candidate) {
             role_ = Role::unattached;  // same epoch, vote kept (persisted: voted for self)
@@ -452,7 +455,8 @@ void RaftNode::run_election(bool pre_vote, int32_t epoch) {
                   rp.leader_id >= 0 ? std::optional<int32_t>(rp.leader_id) : std::nullopt);
         return;
       }
-      if (rp.leader_id >= 0 && rp.leader_epoch == state_.epoch && rp.leader_id != config_.node_id) {
+      if (rp.leader_id >= 0 && rp.leader_epoch == state_.epoch && rp.leader_id != config_.node_id &&
+          abandoned_leader_ != std::pair{rp.leader_epoch, rp.leader_id}) {
         step_down(rp.leader_epoch, rp.leader_id);
         return;
       }
@@ -591,9 +595,12 @@ void RaftNode::leader_loop() {
     if (now - last_begin >= tick) {
       last_begin = now;
       for (const Voter& v : config_.voters) {
-        if (begin_acked_.count(v.id)) continue;
+        if (v.id == config_.node_id) continue;
+        // Voters that never fetched in this epoch, or stopped fetching (they may have given
+        // up on us while a partition lasted), hear of the epoch again.
         auto it = progress_.find(v.id);
-        if (it != progress_.end() && !it->second.last_fetch.is_never()) continue;
+        const bool never = it == progress_.end() || it->second.last_fetch.is_never();
+        if (never ? begin_acked_.count(v.id) > 0 : now - it->second.last_fetch < beat) continue;
         const int32_t to = v.id;
         tasks_.push_back(rt_.spawn(fmt::format("raft.begin_epoch.{}", to),
                                    [this, to, epoch] { send_begin_quorum_epoch(to, epoch); }));

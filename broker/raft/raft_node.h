@@ -205,6 +205,10 @@ class RaftNode {
   // leader refuse each other forever.
   Instant leader_heard_ = Instant::never();
   int32_t lost_elections_ = 0;
+  // The (epoch, leader) a follower gave up on when it became prospective: answers naming it
+  // again are hearsay from nodes that have not noticed it is gone either, and following it
+  // again would loop (fetch timeout, pre-vote, "the leader is L", follow L, ...).
+  std::optional<std::pair<int32_t, int32_t>> abandoned_leader_;
   // Candidate / prospective tallies.
   std::set<int32_t> granted_;
   std::set<int32_t> rejected_;

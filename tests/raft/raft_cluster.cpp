@@ -438,6 +438,11 @@ ClusterResult RaftCluster::run() {
   // DescribeQuorum (what kafka-metadata-quorum.sh shows) on the leader after the heal: every
   // voter, every observer that fetched, with their log end offsets.
   if (failures_.empty() && invariants_.failures().empty()) {
+    // A node that just installed a snapshot has not fetched from a valid position yet: give
+    // every node a moment to fetch once more.
+    world_.run_until([&] { return step_check(); }, world_.now() + Duration::seconds(2));
+  }
+  if (failures_.empty() && invariants_.failures().empty()) {
     if (auto l = current_leader()) {
       protocol::DescribeQuorumRequest dq;
       dq.topics.emplace_back().topic_name = kMetadataTopic;
