@@ -443,7 +443,7 @@ void RaftNode::run_election(bool pre_vote, int32_t epoch) {
         if (rt_.sleep_for(Duration::millis(rt_.rng().between(20, 100))).code() ==
             Errc::cancelled)
           return;
-        if (generation_ != gen || stopping_) return;
+        if (stopping_ || generation_ != gen) return;
         resp = transport_.vote(to, r, rt_.now() + config_.request_timeout);
       }
       if (resp->error_code != 0 || resp->topics.size() != 1 ||
