@@ -627,7 +627,7 @@ def cmd_failure(out):
         if line.strip() == "Failed":
             continue
         s = line.strip()
-        if s and not s.startswith(("[", "Running main", "Note:", "../")) and (
+        if s and not s.startswith(("[", "Running main", "Note:")) and (
                 "fail" in s.lower() or "assert" in s.lower() or "violat" in s.lower()
                 or "liveness" in s or "changed" in s or "two leaders" in s or "lacks" in s
                 or "went back" in s or "below" in s):
