@@ -107,15 +107,20 @@ void RaftNode::stop() {
   if (role_ == Role::leader) resign("shutdown");
   // Give the EndQuorumEpoch sends their chance (bounded by request_timeout).
   const Deadline until = rt_.now() + config_.request_timeout;
-  for (auto& t : tasks_) {
+  // Indexes and copies: joining suspends, and a waking task may still add to tasks_.
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    TaskHandle t = tasks_[i];
     if (t.valid() && !t.done() && t.name().rfind("raft.end_epoch", 0) == 0) (void)t.join(until);
   }
-  for (auto& t : tasks_)
-    if (t.valid() && !t.done()) t.cancel();
-  changed_.notify_all();
-  for (auto& t : tasks_)
-    if (t.valid()) (void)t.join();
-  tasks_.clear();
+  while (!tasks_.empty()) {
+    std::vector<TaskHandle> batch;
+    batch.swap(tasks_);
+    for (auto& t : batch)
+      if (t.valid() && !t.done()) t.cancel();
+    changed_.notify_all();
+    for (auto& t : batch)
+      if (t.valid()) (void)t.join();
+  }
   (void)log_->close();
   running_ = false;
   rt_.trace("raft.stop", {{"epoch", state_.epoch}});
@@ -250,6 +255,7 @@ void RaftNode::become_prospective() {
   if (role_ == Role::leader || role_ == Role::candidate) return;
   // KIP-996: a pre-vote asks "would you vote for me in epoch + 1?" and changes no state
   // anywhere, so a node that cannot win (partitioned away) does not disturb a live leader.
+  if (leader_) abandoned_leader_ = std::pair{state_.epoch, *leader_};
   role_ = Role::prospective;
   leader_.reset();
   ++generation_;
@@ -258,7 +264,14 @@ void RaftNode::become_prospective() {
   reset_election_timer(random_election_timeout());
   trace_role("election timeout");
   const int32_t epoch = state_.epoch + 1;
-  tasks_.push_back(rt_.spawn("raft.prevote", [this, epoch] { run_election(true, epoch); }));
+  // Finished per-RPC tasks are dropped here and in leader_loop, so the list stays short.
+  std::erase_if(tasks_, [](const TaskHandle& t) { return t.valid() && t.done(); });
+  // BUGGIFY: skip the pre-vote (legal: it is an optimisation), so real elections race each
+  // other in the same epoch the way they do in Raft without KIP-996.
+  const bool skip = rt_.buggify("raft.prevote.skip");
+  tasks_.push_back(rt_.spawn("raft.prevote", [this, epoch, skip] {
+    if (skip) become_candidate(); else run_election(true, epoch);
+  }));
 }
 
 void RaftNode::become_candidate() {
@@ -377,6 +390,8 @@ void RaftNode::election_loop() {
                                          {"role", role_name(role_)},
                                          {"granted", granted_.size()}});
         if (rt_.sleep_for(backoff()).code() == Errc::cancelled) return;
+        // One round of ignoring the abandoned leader is enough: it may be back.
+        abandoned_leader_.reset();
         if (generation_ == gen) {
           if (role_ == Role::candidate) {
             role_ = Role::unattached;  // same epoch, vote kept (persisted: voted for self)
@@ -421,7 +436,17 @@ void RaftNode::run_election(bool pre_vote, int32_t epoch) {
           return;
       }
       auto resp = transport_.vote(to, r, rt_.now() + config_.request_timeout);
-      if (!resp.ok() || resp->error_code != 0 || resp->topics.size() != 1 ||
+      // A voter that could not be reached (restarting, a broken connection) is asked again
+      // while this round lasts, as KafkaRaftClient does.
+      while (!resp.ok()) {
+        if (generation_ != gen || stopping_ || rt_.now() >= election_deadline_) return;
+        if (rt_.sleep_for(Duration::millis(rt_.rng().between(20, 100))).code() ==
+            Errc::cancelled)
+          return;
+        if (stopping_ || generation_ != gen) return;
+        resp = transport_.vote(to, r, rt_.now() + config_.request_timeout);
+      }
+      if (resp->error_code != 0 || resp->topics.size() != 1 ||
           resp->topics[0].partitions.size() != 1)
         return;
       const auto& rp = resp->topics[0].partitions[0];
@@ -430,7 +455,8 @@ void RaftNode::run_election(bool pre_vote, int32_t epoch) {
                   rp.leader_id >= 0 ? std::optional<int32_t>(rp.leader_id) : std::nullopt);
         return;
       }
-      if (rp.leader_id >= 0 && rp.leader_epoch == state_.epoch && rp.leader_id != config_.node_id) {
+      if (rp.leader_id >= 0 && rp.leader_epoch == state_.epoch && rp.leader_id != config_.node_id &&
+          abandoned_leader_ != std::pair{rp.leader_epoch, rp.leader_id}) {
         step_down(rp.leader_epoch, rp.leader_id);
         return;
       }
@@ -569,9 +595,12 @@ void RaftNode::leader_loop() {
     if (now - last_begin >= tick) {
       last_begin = now;
       for (const Voter& v : config_.voters) {
-        if (begin_acked_.count(v.id)) continue;
+        if (v.id == config_.node_id) continue;
+        // Voters that never fetched in this epoch, or stopped fetching (they may have given
+        // up on us while a partition lasted), hear of the epoch again.
         auto it = progress_.find(v.id);
-        if (it != progress_.end() && !it->second.last_fetch.is_never()) continue;
+        const bool never = it == progress_.end() || it->second.last_fetch.is_never();
+        if (never ? begin_acked_.count(v.id) > 0 : now - it->second.last_fetch < beat) continue;
         const int32_t to = v.id;
         tasks_.push_back(rt_.spawn(fmt::format("raft.begin_epoch.{}", to),
                                    [this, to, epoch] { send_begin_quorum_epoch(to, epoch); }));

@@ -137,6 +137,9 @@ class RaftNode {
   Offset applied_offset() const { return applied_; }
   const std::map<int32_t, ReplicaProgress>& progress() const { return progress_; }
   bool running() const { return running_; }
+  const RaftConfig& config() const { return config_; }
+  // Leader: when this node became leader.
+  Instant leader_since() const { return leader_since_; }
 
  private:
   // --- state transitions (each persists before it takes effect) ---
@@ -202,6 +205,10 @@ class RaftNode {
   // leader refuse each other forever.
   Instant leader_heard_ = Instant::never();
   int32_t lost_elections_ = 0;
+  // The (epoch, leader) a follower gave up on when it became prospective: answers naming it
+  // again are hearsay from nodes that have not noticed it is gone either, and following it
+  // again would loop (fetch timeout, pre-vote, "the leader is L", follow L, ...).
+  std::optional<std::pair<int32_t, int32_t>> abandoned_leader_;
   // Candidate / prospective tallies.
   std::set<int32_t> granted_;
   std::set<int32_t> rejected_;

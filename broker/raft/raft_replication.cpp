@@ -48,7 +48,8 @@ void RaftNode::set_follower_hw(Offset leader_hw) {
   const Offset hw = std::min(leader_hw, log_->end_offset());
   if (hw <= hw_) return;
   hw_ = hw;
-  rt_.trace("raft.hw", {{"hw", hw_.value()}, {"epoch", state_.epoch}, {"role", role_name(role_)}});
+  rt_.trace("raft.hw",
+            {{"hw", hw_.value()}, {"epoch", state_.epoch}, {"role", role_name(role_)}});
   changed_.notify_all();
 }
 
@@ -58,7 +59,8 @@ void RaftNode::fetch_once(int32_t from) {
   protocol::FetchRequest req;
   req.cluster_id = config_.cluster_id;
   req.replica_id = config_.node_id;
-  const Duration max_wait = std::min(Duration::millis(500), Duration::nanos(config_.fetch_timeout.ns / 2));
+  const Duration max_wait =
+      std::min(Duration::millis(500), Duration::nanos(config_.fetch_timeout.ns / 2));
   req.max_wait_ms = static_cast<int32_t>(max_wait.to_millis());
   req.min_bytes = 1;
   req.max_bytes = config_.fetch_max_bytes;

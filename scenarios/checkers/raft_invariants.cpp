@@ -75,7 +75,8 @@ void RaftInvariants::check_leader_completeness(const NodeView& v) {
   }
 }
 
-std::optional<std::string> RaftInvariants::check(const std::vector<NodeView>& nodes, bool full) {
+std::optional<std::string> RaftInvariants::check(const std::vector<NodeView>& nodes, bool full,
+                                                 Instant now) {
   const size_t before = failures_.size();
   for (const NodeView& v : nodes) {
     PerNode& pn = nodes_[v.id];
@@ -103,6 +104,20 @@ std::optional<std::string> RaftInvariants::check(const std::vector<NodeView>& no
       if (fresh) {
         check_committed(v, Offset(0));
         check_leader_completeness(v);
+      }
+      // Check quorum, with slack: the node's own rule uses one fetch_timeout.
+      const Duration limit = n.config().fetch_timeout * 2;
+      const Instant since = std::max(n.leader_since(), v.active_since);
+      if (!now.is_never() && !v.paused && now - since > limit) {
+        size_t heard = 1;
+        for (const auto& [id, p] : n.progress())
+          if (id != v.id && n.config().is_voter(id) && !p.last_fetch.is_never() &&
+              now - p.last_fetch <= limit)
+            ++heard;
+        if (heard < n.config().majority())
+          fail(fmt::format("leader {} of epoch {} has not heard from a majority for {} ms and "
+                           "still leads (check quorum)",
+                           v.id, n.epoch(), limit.to_millis()));
       }
     }
     if (full || n.high_watermark() > pn.checked_upto) {

@@ -10,6 +10,8 @@
 //   committed never changes     a batch below any node's HW, once seen, is the same batch
 //                               (offsets, epoch, bytes hash) on every node that holds it
 //   leader completeness         a new leader's log holds every committed batch
+//   leaders step down         a leader not fetched from by a majority of voters for twice
+//                             fetch_timeout has resigned (check quorum; needs `now`)
 //   applied is a prefix         the listener's applied state at offset X is the same on
 //                               every node (rolling hash), and batches arrive in order
 #include <cstdint>
@@ -28,11 +30,14 @@ class RaftInvariants {
     int32_t id = -1;
     const RaftNode* node = nullptr;  // nullptr while the node is down
     uint64_t incarnation = 0;        // bumped by each (re)start
+    bool paused = false;             // its tasks are stalled (a pause fault)
+    Instant active_since{0};         // last start or resume: its timers could run since
   };
 
   // Cheap checks on every call; `full` also compares every node's whole log below its HW
   // with the committed history. Returns the first violation found (also kept in failures()).
-  std::optional<std::string> check(const std::vector<NodeView>& nodes, bool full);
+  std::optional<std::string> check(const std::vector<NodeView>& nodes, bool full,
+                                   Instant now = Instant::never());
 
   // The listener side: a node applied a batch / loaded a snapshot; `state_hash` is its state
   // after that (a rolling hash over every applied record value), `applied` the next offset.

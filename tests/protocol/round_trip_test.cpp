@@ -180,5 +180,54 @@ TEST(Messages, CoverEveryAdvertisedVersion) {
   EXPECT_EQ(find_api(static_cast<int16_t>(ApiKey::vote)), nullptr);
 }
 
+// Fetch v12 (KIP-595): the Raft fields travel as tagged fields and only when set; a v11 peer
+// (every client library) never sees them.
+template <class M>
+M reencode(const M& m, int16_t version) {
+  Writer w(64);
+  m.encode(w, version);
+  Reader r(w.data());
+  M out;
+  EXPECT_TRUE(out.decode(r, version).ok());
+  EXPECT_TRUE(r.at_end());
+  return out;
+}
+
+TEST(Messages, FetchV12RaftFields) {
+  FetchResponse resp;
+  auto& t = resp.responses.emplace_back();
+  t.topic = "__cluster_metadata";
+  auto& p = t.partitions.emplace_back();
+  p.high_watermark = 10;
+  p.records = Bytes{};
+  Writer plain(64);
+  resp.encode(plain, 12);
+  p.diverging_epoch.epoch = 3;
+  p.diverging_epoch.end_offset = 42;
+  p.current_leader.leader_id = 2;
+  p.current_leader.leader_epoch = 5;
+  p.snapshot_id.end_offset = 7;
+  p.snapshot_id.epoch = 1;
+  EXPECT_EQ(reencode(resp, 12), resp);
+  Writer tagged(64);
+  resp.encode(tagged, 12);
+  EXPECT_GT(tagged.size(), plain.size());  // defaults are not written
+  const FetchResponse old = reencode(resp, 11);
+  EXPECT_EQ(old.responses[0].partitions[0].diverging_epoch.end_offset, -1);
+  EXPECT_EQ(old.responses[0].partitions[0].current_leader.leader_id, -1);
+
+  FetchRequest req;
+  req.cluster_id = "c1";
+  auto& rt = req.topics.emplace_back();
+  rt.topic = "__cluster_metadata";
+  auto& rp = rt.partitions.emplace_back();
+  rp.fetch_offset = 9;
+  rp.last_fetched_epoch = 4;
+  EXPECT_EQ(reencode(req, 12), req);
+  const FetchRequest v11 = reencode(req, 11);
+  EXPECT_EQ(v11.topics[0].partitions[0].last_fetched_epoch, -1);
+  EXPECT_FALSE(v11.cluster_id.has_value());
+}
+
 }  // namespace
 }  // namespace tern::protocol

@@ -70,6 +70,7 @@ struct RaftCluster::Slot {
   bool crashed = false;
   bool paused = false;
   bool stop_requested = false;
+  Instant active_since{0};
 };
 
 RaftCluster::RaftCluster(ClusterOptions options)
@@ -104,6 +105,7 @@ void RaftCluster::note(std::string what) {
 void RaftCluster::node_main(size_t i, Runtime& rt) {
   Slot& s = *slots_[i];
   ++s.incarnation;
+  s.active_since = rt.now();
   RaftConfig cfg;
   cfg.node_id = s.id;
   cfg.cluster_id = "tern-raft-test";
@@ -156,13 +158,14 @@ void RaftCluster::node_main(size_t i, Runtime& rt) {
 
 std::vector<RaftInvariants::NodeView> RaftCluster::views() const {
   std::vector<RaftInvariants::NodeView> out;
-  for (const auto& s : slots_) out.push_back({s->id, s->node, s->incarnation});
+  for (const auto& s : slots_)
+    out.push_back({s->id, s->node, s->incarnation, s->paused, s->active_since});
   return out;
 }
 
 bool RaftCluster::step_check() {
   ++checks_;
-  auto v = invariants_.check(views(), checks_ % 4096 == 0);
+  auto v = invariants_.check(views(), checks_ % 4096 == 0, world_.now());
   return v.has_value() || !failures_.empty();
 }
 
@@ -182,38 +185,22 @@ void RaftCluster::schedule_faults() {
   // Swarm testing: each seed turns each fault kind on or off.
   const bool crash = rng.one_in(4) == false, partition = !rng.one_in(3), isolate = !rng.one_in(3);
   const bool oneway = !rng.one_in(3), pause = !rng.one_in(3), graceful = !rng.one_in(3);
-  const bool skew = rng.one_in(2);
+  const bool skew = rng.one_in(2), stale_rejoin = !rng.one_in(3);
   const size_t minority = static_cast<size_t>((options_.voters - 1) / 2);
   Instant t = world_.now() + Duration::millis(rng.between(500, 2000));
   const Instant end = world_.now() + options_.fault_phase;
   while (t < end) {
-    const int kind = static_cast<int>(rng.below(7));
+    const int kind = static_cast<int>(rng.below(8));
     const size_t target = rng.below(slots_.size());
     const Duration hold = Duration::millis(rng.between(200, 3500));
     const bool torn = rng.one_in(2), keep_prefix = rng.one_in(2);
     const uint64_t subset = rng.next_u64();
     world_.at(t, [=, this] {
       Slot& s = *slots_[target];
-      auto down_voters = [&] {
-        size_t n = 0;
-        for (const auto& o : slots_) n += o->voter && (o->crashed || o->paused);
-        return n;
-      };
       auto leader = current_leader();
       switch (kind) {
         case 0:  // crash (power loss) + restart
-          if (!crash || s.crashed || s.paused || (s.voter && down_voters() >= minority)) return;
-          note(fmt::format("crash {} (torn={} keep_prefix={})", s.name, torn, keep_prefix));
-          s.crashed = true;
-          world_.crash_node(s.world_id, sim::CrashOptions{.keep_unsynced_prefix = keep_prefix,
-                                                     .tear_last_write = torn,
-                                                     .half_open = false});
-          world_.at(world_.now() + hold, [this, &s] {
-            if (!s.crashed) return;
-            note(fmt::format("restart {}", s.name));
-            s.crashed = false;
-            world_.restart_node(s.world_id);
-          });
+          if (crash) (void)crash_for(target, hold, torn, keep_prefix, "");
           return;
         case 1: {  // symmetric partition of a random subset
           if (!partition) return;
@@ -267,6 +254,7 @@ void RaftCluster::schedule_faults() {
             if (!s.paused) return;
             note(fmt::format("resume {}", s.name));
             s.paused = false;
+            s.active_since = world_.now();
             world_.resume_node(s.world_id);
           });
           return;
@@ -286,6 +274,23 @@ void RaftCluster::schedule_faults() {
           });
           return;
         }
+        case 7: {  // isolate the leader; as it rejoins, crash its successor (back-to-back
+                   // failures: the old leader's long stale log meets an election)
+          if (!stale_rejoin || !leader) return;
+          const size_t old = *leader;
+          std::set<uint32_t> a{slots_[old]->world_id}, b;
+          for (const auto& o : slots_)
+            if (o->world_id != slots_[old]->world_id) b.insert(o->world_id);
+          note(fmt::format("isolate leader {} (then crash its successor)", slots_[old]->name));
+          world_.network().partition(a, b, false);
+          world_.at(world_.now() + hold + Duration::seconds(2), [this, old, hold, torn] {
+            note("heal");
+            world_.network().heal();
+            auto next = current_leader();
+            if (next && *next != old) (void)crash_for(*next, hold, torn, false, " (successor)");
+          });
+          return;
+        }
         case 6:  // wall-clock skew (timestamps only: Raft's timers are monotonic)
           if (!skew) return;
           note(fmt::format("skew {}", s.name));
@@ -297,12 +302,78 @@ void RaftCluster::schedule_faults() {
   }
 }
 
+size_t RaftCluster::down_voters() const {
+  size_t n = 0;
+  for (const auto& o : slots_) n += o->voter && (o->crashed || o->paused);
+  return n;
+}
+
+bool RaftCluster::crash_for(size_t i, Duration hold, bool torn, bool keep_prefix,
+                            const char* why) {
+  Slot& s = *slots_[i];
+  const size_t minority = static_cast<size_t>((options_.voters - 1) / 2);
+  if (s.crashed || s.paused || s.stop_requested || (s.voter && down_voters() >= minority))
+    return false;
+  note(fmt::format("crash {} (torn={} keep_prefix={}){}", s.name, torn, keep_prefix, why));
+  s.crashed = true;
+  world_.crash_node(s.world_id, sim::CrashOptions{.keep_unsynced_prefix = keep_prefix,
+                                                  .tear_last_write = torn,
+                                                  .half_open = false});
+  world_.at(world_.now() + hold, [this, &s] {
+    if (!s.crashed || s.stop_requested) return;
+    note(fmt::format("restart {}", s.name));
+    s.crashed = false;
+    world_.restart_node(s.world_id);
+  });
+  return true;
+}
+
+void RaftCluster::schedule_triggered_faults(Instant until) {
+  Rng pick = world_.rng().fork("raft-test-triggers");
+  // Swarm: each trigger is on for some seeds only.
+  const bool after_vote = pick.one_in(2), at_hw = pick.one_in(2), new_leader = pick.one_in(2);
+  auto rng = std::make_shared<Rng>(pick.fork("draws"));
+  world_.observe_trace([this, rng, until, after_vote, at_hw, new_leader](
+                           std::string_view node, std::string_view kind,
+                           std::initializer_list<TraceField> fields) {
+    if (world_.now() >= until) return;
+    auto field = [&](std::string_view key) -> int64_t {
+      for (const auto& f : fields)
+        if (f.key == key) {
+          if (auto* i = std::get_if<int64_t>(&f.value.v)) return *i;
+          return f.value.v.index() == 1 && std::get<std::string>(f.value.v) == "leader" ? 1 : 0;
+        }
+      return -1;
+    };
+    const char* why = nullptr;
+    if (after_vote && kind == "raft.vote" && field("granted") == 1 && field("pre") == 0 &&
+        rng->one_in(3))
+      why = " after granting a vote";
+    else if (at_hw && kind == "raft.hw" && field("role") == 1 && rng->one_in(40))
+      why = " as its high watermark moved";
+    else if (new_leader && kind == "raft.role" && field("role") == 1 && rng->one_in(3))
+      why = " right after winning";
+    if (!why) return;
+    std::optional<size_t> idx;
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i]->name == node) idx = i;
+    if (!idx) return;
+    const Duration delay = Duration::micros(rng->between(0, 3000));
+    const Duration hold = Duration::millis(rng->between(20, 1500));
+    const bool torn = rng->one_in(2);
+    world_.at(world_.now() + delay, [this, i = *idx, hold, torn, why] {
+      (void)crash_for(i, hold, torn, false, why);
+    });
+  });
+}
+
 void RaftCluster::heal_all() {
   note("heal all");
   world_.network().heal();
   for (auto& s : slots_) {
     if (s->paused) {
       s->paused = false;
+      s->active_since = world_.now();
       world_.resume_node(s->world_id);
     }
     if (s->crashed && !s->stop_requested) {
@@ -337,7 +408,10 @@ bool RaftCluster::liveness() {
 
 ClusterResult RaftCluster::run() {
   for (auto& s : slots_) world_.start_node(s->world_id);
-  if (options_.faults) schedule_faults();
+  if (options_.faults) {
+    schedule_faults();
+    schedule_triggered_faults(world_.now() + options_.fault_phase);
+  }
   world_.run_until([&] { return step_check(); }, world_.now() + options_.fault_phase);
   if (failures_.empty() && invariants_.failures().empty()) {
     heal_all();
@@ -359,6 +433,31 @@ ClusterResult RaftCluster::run() {
       failures_.push_back(fmt::format("liveness: no leader committed a new append on every "
                                       "node within {} s after the heal;{}",
                                       options_.liveness_bound.to_millis() / 1000, state));
+    }
+  }
+  // DescribeQuorum (what kafka-metadata-quorum.sh shows) on the leader after the heal: every
+  // voter, every observer that fetched, with their log end offsets.
+  if (failures_.empty() && invariants_.failures().empty()) {
+    // A node that just installed a snapshot has not fetched from a valid position yet: give
+    // every node a moment to fetch once more.
+    world_.run_until([&] { return step_check(); }, world_.now() + Duration::seconds(2));
+  }
+  if (failures_.empty() && invariants_.failures().empty()) {
+    if (auto l = current_leader()) {
+      protocol::DescribeQuorumRequest dq;
+      dq.topics.emplace_back().topic_name = kMetadataTopic;
+      dq.topics[0].partitions.emplace_back().partition_index = kMetadataPartition;
+      auto resp = slots_[*l]->node->handle_describe_quorum(dq);
+      const auto& p = resp.topics.at(0).partitions.at(0);
+      size_t caught_up = 0;
+      for (const auto& v : p.current_voters) caught_up += v.log_end_offset >= 0;
+      if (p.error_code != 0 || p.current_voters.size() != static_cast<size_t>(options_.voters) ||
+          p.observers.size() != static_cast<size_t>(options_.observers) ||
+          caught_up != p.current_voters.size() || p.high_watermark <= 0)
+        failures_.push_back(fmt::format(
+            "DescribeQuorum on leader {}: error {} voters {} observers {} hw {}",
+            slots_[*l]->name, p.error_code, p.current_voters.size(), p.observers.size(),
+            p.high_watermark));
     }
   }
   invariants_.check(views(), true);

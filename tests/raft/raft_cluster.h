@@ -49,6 +49,13 @@ class RaftCluster {
   std::vector<RaftInvariants::NodeView> views() const;
   bool step_check();
   void schedule_faults();
+  // Faults triggered by what the nodes do (a vote granted, the HW advancing, a new leader):
+  // the rare windows where a crash breaks a Raft that forgot a rule.
+  void schedule_triggered_faults(Instant until);
+  // Power loss of slot i (unsynced writes lost) and a restart after `hold`, within the
+  // budget of a minority of voters down; false when the budget forbids it.
+  bool crash_for(size_t i, Duration hold, bool torn, bool keep_prefix, const char* why);
+  size_t down_voters() const;
   void heal_all();
   bool liveness();
   std::optional<size_t> current_leader() const;

@@ -22,7 +22,8 @@ Bytes val(int i) { return to_bytes(fmt::format("value-{}", i)); }
 // Epochs 1 (offsets 0-2), 3 (3-5), 4 (6-7): one record per batch.
 void fill(RaftLog& log) {
   int i = 0;
-  for (int e : {1, 1, 1, 3, 3, 3, 4, 4}) ASSERT_TRUE(log.append_as_leader({val(i++)}, e, false).ok());
+  for (int e : {1, 1, 1, 3, 3, 3, 4, 4})
+    ASSERT_TRUE(log.append_as_leader({val(i++)}, e, false).ok());
 }
 
 TEST(RaftLog, EpochCacheAndEndOffsetForEpoch) {

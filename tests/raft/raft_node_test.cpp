@@ -159,3 +159,106 @@ TEST(RaftVote, RefusesOutsidersAndOtherClusters) {
 
 }  // namespace
 }  // namespace tern::raft::test
+
+namespace tern::raft::test {
+namespace {
+
+// The leader's answers to Fetch, scripted: a lone voter elects itself in epochs 1, 2, 3
+// (one restart each), appends, and is asked from positions that agree, diverge, or lie
+// below its snapshot.
+protocol::FetchRequest fetch(int64_t offset, int32_t last_epoch, int32_t current_epoch) {
+  protocol::FetchRequest r;
+  r.cluster_id = "c1";
+  r.replica_id = 7;  // an observer
+  r.max_wait_ms = 0;
+  auto& t = r.topics.emplace_back();
+  t.topic = kMetadataTopic;
+  auto& p = t.partitions.emplace_back();
+  p.partition = 0;
+  p.current_leader_epoch = current_epoch;
+  p.fetch_offset = offset;
+  p.last_fetched_epoch = last_epoch;
+  p.partition_max_bytes = 1 << 20;
+  r.max_bytes = 1 << 20;
+  return r;
+}
+
+TEST(RaftFetch, LeaderAnswersDivergenceAndSnapshots) {
+  run_on_node([](Runtime& rt) {
+    RaftConfig c = config();
+    c.voters = {Voter{1, Address{"n1", 1}}};
+    c.election_timeout = Duration::millis(100);
+    DeadTransport t;
+    NullListener l;
+    // Epoch e: LeaderChange + 3 records; offsets 4(e-1) .. 4e-1.
+    for (int epoch = 1; epoch <= 3; ++epoch) {
+      RaftNode n(rt, c, t, l);
+      ASSERT_TRUE(n.start().ok());
+      while (n.role() != Role::leader || n.log_end_offset() == Offset(4 * (epoch - 1)))
+        ASSERT_TRUE(rt.sleep_for(Duration::millis(10)).ok());
+      ASSERT_EQ(n.epoch(), epoch);
+      for (int i = 0; i < 3; ++i) ASSERT_TRUE(n.append({to_bytes("r")}, epoch).ok());
+      while (n.high_watermark() < Offset(4 * epoch))
+        ASSERT_TRUE(rt.sleep_for(Duration::millis(10)).ok());
+      if (epoch < 3) {
+        n.stop();
+        continue;
+      }
+      auto part = [](const protocol::FetchResponse& r) {
+        return r.responses.at(0).partitions.at(0);
+      };
+      // In agreement: records from the offset.
+      auto ok = part(n.handle_fetch(fetch(4, 1, 3)));
+      EXPECT_EQ(ok.error_code, 0);
+      EXPECT_EQ(ok.diverging_epoch.end_offset, -1);
+      EXPECT_TRUE(ok.records && !ok.records->empty());
+      // The follower has epoch-1 entries up to 6: epoch 1 ends at 4 here.
+      auto div = part(n.handle_fetch(fetch(6, 1, 3)));
+      EXPECT_EQ(div.diverging_epoch.epoch, 1);
+      EXPECT_EQ(div.diverging_epoch.end_offset, 4);
+      // An epoch the leader never saw (2 is there; 5 is not, its largest below is 3).
+      auto unknown = part(n.handle_fetch(fetch(13, 5, 3)));
+      EXPECT_EQ(unknown.diverging_epoch.epoch, 3);
+      EXPECT_EQ(unknown.diverging_epoch.end_offset, 12);
+      // At the very end of an epoch is not a divergence.
+      EXPECT_EQ(part(n.handle_fetch(fetch(8, 2, 3))).diverging_epoch.end_offset, -1);
+      // A stale epoch is fenced.
+      EXPECT_EQ(part(n.handle_fetch(fetch(8, 2, 2))).error_code,
+                protocol::to_wire(ErrorCode::fenced_leader_epoch));
+      // Below the log start: the snapshot's id.
+      while (n.applied_offset() < Offset(8)) ASSERT_TRUE(rt.sleep_for(Duration::millis(10)).ok());
+      ASSERT_TRUE(n.snapshot(Offset(8), to_bytes("img")).ok());
+      auto snap = part(n.handle_fetch(fetch(3, 1, 3)));
+      EXPECT_EQ(snap.snapshot_id.end_offset, 8);
+      EXPECT_EQ(snap.snapshot_id.epoch, 2);
+      // And FetchSnapshot serves it whole.
+      protocol::FetchSnapshotRequest fs;
+      fs.cluster_id = "c1";
+      auto& ft = fs.topics.emplace_back();
+      ft.name = kMetadataTopic;
+      auto& fp = ft.partitions.emplace_back();
+      fp.current_leader_epoch = 3;
+      fp.snapshot_id.end_offset = 8;
+      fp.snapshot_id.epoch = 2;
+      auto fr = n.handle_fetch_snapshot(fs);
+      const auto& frp = fr.topics.at(0).partitions.at(0);
+      EXPECT_EQ(frp.error_code, 0);
+      auto decoded = decode_snapshot_file(frp.unaligned_records);
+      ASSERT_TRUE(decoded.ok());
+      EXPECT_EQ(decoded->second, to_bytes("img"));
+      // Wrong cluster, wrong partition.
+      auto other = fetch(4, 1, 3);
+      other.cluster_id = "c9";
+      EXPECT_EQ(n.handle_fetch(other).error_code,
+                protocol::to_wire(ErrorCode::inconsistent_cluster_id));
+      auto wrong = fetch(4, 1, 3);
+      wrong.topics[0].partitions[0].partition = 1;
+      EXPECT_EQ(part(n.handle_fetch(wrong)).error_code,
+                protocol::to_wire(ErrorCode::unknown_topic_or_partition));
+      n.stop();
+    }
+  });
+}
+
+}  // namespace
+}  // namespace tern::raft::test

@@ -22,12 +22,16 @@ Status RaftTestServer::start(const Address& address) {
 void RaftTestServer::stop() {
   if (listener_) listener_->close();
   for (auto& s : streams_) s->close();
-  for (auto& t : tasks_)
-    if (t.valid() && !t.done()) t.cancel();
-  // The tasks use the listener and the streams: they finish before those go.
-  for (auto& t : tasks_)
-    if (t.valid()) (void)t.join();
-  tasks_.clear();
+  // The tasks use the listener and the streams: they finish before those go. Joining
+  // suspends, so work on a copy (a waking task may touch tasks_ and streams_).
+  while (!tasks_.empty()) {
+    std::vector<TaskHandle> batch;
+    batch.swap(tasks_);
+    for (auto& t : batch)
+      if (t.valid() && !t.done()) t.cancel();
+    for (auto& t : batch)
+      if (t.valid()) (void)t.join();
+  }
   streams_.clear();
   listener_.reset();
 }

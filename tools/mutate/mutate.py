@@ -8,6 +8,15 @@ invariant it violated and how small the shrunk fault plan is. Then the score.
         [--runs 200] [--jobs 2] [--only NAME[,NAME]] [--scratch build-mutate] [--no-shrink]
         [--json FILE]
 
+Or score a test binary instead of a `tern sim` suite (e.g. the Raft harness):
+
+    /usr/bin/python3 tools/mutate/mutate.py --only-section broker/raft \
+        --test-target tests/raft/raft_sim_test \
+        --test-cmd 'tests/raft/raft_sim_test --gtest_filter=RaftSim.*'
+
+builds --test-target in the scratch build and runs --test-cmd there (a shell command, cwd =
+the scratch build directory): exit 0 = the mutant survived, anything else = caught.
+
 Standard library only. See tools/mutate/README.md for the list format and how to read the
 output.
 """
@@ -345,9 +354,9 @@ def shrink(fail, tern, src, plan_out, timeout):
 
 # ---- main ----------------------------------------------------------------------------------
 
-def build(build_dir, jobs, env, timeout):
+def build(build_dir, jobs, env, timeout, target="tools/tern"):
     t0 = time.time()
-    rc, out = run(["ninja", "-C", build_dir, "-j", str(max(1, jobs)), "tools/tern"],
+    rc, out = run(["ninja", "-C", build_dir, "-j", str(max(1, jobs)), *target.split()],
                   timeout=timeout, env=env)
     return rc, out, time.time() - t0
 
@@ -400,7 +409,20 @@ def main():
     ap.add_argument("--shrink-timeout", type=float, default=600.0,
                     help="wall seconds for one shrink (default 600)")
     ap.add_argument("--build-timeout", type=float, default=3600.0)
+    ap.add_argument("--test-cmd", default="",
+                    help="score this shell command instead of a `tern sim` suite: it runs in "
+                         "the scratch build directory; a non-zero exit (or a timeout) means "
+                         "the mutant was caught")
+    ap.add_argument("--test-target", default="",
+                    help="with --test-cmd: the ninja target(s) to rebuild for each mutant "
+                         "(space-separated)")
+    ap.add_argument("--test-timeout", type=float, default=900.0,
+                    help="with --test-cmd: wall seconds before the command counts as hung")
+    ap.add_argument("--only-section", default="",
+                    help="only the mutants whose file lies under this path prefix")
     args = ap.parse_args()
+    if args.test_cmd and not args.test_target:
+        ap.error("--test-cmd needs --test-target (what to rebuild)")
     if args.runs < 1 or args.jobs < 1:
         ap.error("--runs and --jobs must be >= 1")
 
@@ -428,6 +450,8 @@ def main():
         if unknown:
             raise SystemExit(f"mutate: --only names not in the list: {', '.join(unknown)}")
         muts = [m for m in muts if m["name"] in want]
+    if args.only_section:
+        muts = [m for m in muts if m["file"].startswith(args.only_section)]
 
     env = dict(os.environ, CCACHE_NOHASHDIR="1",
                CCACHE_BASEDIR=os.path.dirname(os.path.abspath(repo)))
@@ -440,6 +464,8 @@ def main():
         rc, out = run(["meson", "setup", "--buildtype=debugoptimized", bdir, src], env=env)
         if rc != 0:
             raise SystemExit(f"mutate: meson setup failed:\n{out}")
+    if args.test_cmd:
+        return test_cmd_mode(args, muts, src, bdir, env, scratch, digest, t_start)
     say("mutate: building the unmutated tools/tern ...")
     rc, out, secs = build(bdir, args.jobs, env, args.build_timeout)
     if rc != 0:
@@ -569,6 +595,124 @@ def mutate_one(m, args, suite, src, bdir, env, scratch):
     if r.get("equivalent") and r["status"] == "caught":
         r["notes"].append("caught although marked equivalent: the mark is wrong")
     return r
+
+
+# ---- --test-cmd: score a test binary ------------------------------------------------------
+
+class CmdSuite:
+    """Stands in for Suite in the report: one 'run' is one execution of the command."""
+    def __init__(self, cmd):
+        self.seeds, self.nscen, self.order = 1, 1, [cmd]
+        self.args = argparse.Namespace(suite=f"`{cmd}`")
+
+
+def run_test_cmd(args, bdir, env):
+    t0 = time.time()
+    rc, out = run(["bash", "-c", args.test_cmd], cwd=bdir, timeout=args.test_timeout, env=env)
+    return rc, out, time.time() - t0
+
+
+def cmd_failure(out):
+    """(seed, first failure line) from the command's output, for the table."""
+    seed = None
+    m = re.search(r"\bseed (\d+)", out)
+    if m:
+        seed = int(m.group(1))
+    lines = out.splitlines()
+    # A harness that prints "seed N ... failed:" names the failure on the next line.
+    for i, line in enumerate(lines[:-1]):
+        if re.match(r"^seed \d+.*failed:\s*$", line.strip()) and lines[i + 1].strip():
+            return seed, lines[i + 1].strip()[:200]
+    for line in out.splitlines():
+        if line.strip() == "Failed":
+            continue
+        s = line.strip()
+        if s and not s.startswith(("[", "Running main", "Note:")) and (
+                "fail" in s.lower() or "assert" in s.lower() or "violat" in s.lower()
+                or "liveness" in s or "changed" in s or "two leaders" in s or "lacks" in s
+                or "went back" in s or "below" in s):
+            return seed, s[:200]
+    return seed, " | ".join(out.strip().splitlines()[-2:])[:200]
+
+
+def test_cmd_mode(args, muts, src, bdir, env, scratch, digest, t_start):
+    say(f"mutate: building the unmutated {args.test_target} ...")
+    rc, out, secs = build(bdir, args.jobs, env, args.build_timeout, args.test_target)
+    if rc != 0:
+        raise SystemExit(f"mutate: the UNMUTATED tree does not build:\n{out[-3000:]}")
+    base_file = os.path.join(scratch, "baseline-cmd.json")
+    key = {"digest": digest, "cmd": args.test_cmd, "target": args.test_target}
+    cached = None
+    with contextlib.suppress(OSError, ValueError):
+        with open(base_file) as f:
+            cached = json.load(f)
+    if cached and cached.get("key") == key and cached.get("passed"):
+        baseline = {"status": "passed (cached for this source digest)", "secs": cached["secs"]}
+    else:
+        say(f"mutate: baseline: {args.test_cmd}")
+        rc, out, secs = run_test_cmd(args, bdir, env)
+        if rc != 0:
+            raise SystemExit(f"mutate: BASELINE FAILED (exit {rc}): the unmutated command "
+                             f"fails, so a failure could not be blamed on a mutant.\n"
+                             f"{out[-3000:]}")
+        baseline = {"status": "passed", "secs": round(secs, 1)}
+        with open(base_file, "w") as f:
+            json.dump({"key": key, "passed": True, "secs": round(secs, 1)}, f)
+        say(f"mutate: baseline: passed ({secs:.0f}s)")
+    results = []
+    say("")
+    say(HEADER)
+    for m in muts:
+        r = {"name": m["name"], "file": m["file"], "bug": m["bug"],
+             "equivalent": m.get("equivalent"), "expect": m.get("expect"), "notes": []}
+        t0 = time.time()
+        path = os.path.join(src, m["file"])
+        try:
+            with open(path, encoding="utf-8") as f:
+                original = f.read()
+        except OSError:
+            r.update(status="stale", secs=0.0, reason="file not found")
+            results.append(r)
+            say(fmt_row(r))
+            continue
+        n = original.count(m["find"])
+        if n != 1:
+            reason = "text not found" if n == 0 else f"text found {n} times"
+            r.update(status="stale", secs=0.0, reason=reason)
+            results.append(r)
+            say(fmt_row(r))
+            continue
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original.replace(m["find"], m["replace"], 1))
+            rc, out, bsecs = build(bdir, args.jobs, env, args.build_timeout, args.test_target)
+            if rc != 0:
+                r.update(status="no-compile", reason=first_error(out))
+            else:
+                rc, out, tsecs = run_test_cmd(args, bdir, env)
+                r["sim_secs"] = round(tsecs, 1)
+                if rc is None:
+                    r.update(status="caught", invariant="hang", runs=1,
+                             message=f"no exit within {args.test_timeout:.0f}s")
+                elif rc != 0:
+                    seed, msg = cmd_failure(out)
+                    r.update(status="caught", runs=1, message=msg,
+                             invariant=msg[:20], scenario="seed", seed=seed)
+                    r["notes"].append(msg)
+                else:
+                    r.update(status="missed")
+        finally:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(original)
+        r["secs"] = time.time() - t0
+        results.append(r)
+        say(fmt_row(r))
+        for note in r.get("notes", []):
+            say(f"    {note}")
+    # Leave the scratch build matching the sources.
+    build(bdir, args.jobs, env, args.build_timeout, args.test_target)
+    args.suite = f"`{args.test_cmd}`"
+    return report(results, args, baseline, CmdSuite(args.test_cmd), time.time() - t_start)
 
 
 def report(results, args, baseline, suite, total_secs):
