@@ -45,6 +45,9 @@ std::vector<PartitionView> partitions(const server::Broker& broker);
 std::string cluster_id(const server::Broker& broker);
 // The node's applied metadata (an immutable version: safe to hold across suspensions).
 controller::MetadataImagePtr metadata_image(const server::Broker& broker);
+// A fingerprint of an image's content (its epoch left out: a snapshot records its own), for
+// checkers comparing two nodes' images at one offset.
+uint32_t image_fingerprint(const controller::MetadataImage& image);
 // The node's replica of the metadata quorum (Raft state, log entries for invariant
 // checkers); nullptr in the implicit one-node mode or before run() started it.
 const raft::RaftNode* raft_node(const server::Broker& broker);

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "broker/base/crc32c.h"
-#include "broker/controller/image_apply.h"
 #include "broker/inspect.h"
 
 namespace tern::scenarios {
@@ -45,10 +43,7 @@ void ClusterWatch::check(int64_t now_ns, bool full) {
       continue;
     }
     n.image_offset_checked = image->offset;
-    controller::MetadataImage copy = *image;
-    copy.epoch = 0;
-    const Bytes encoded = controller::encode_snapshot(copy);
-    const uint32_t hash = crc32c(encoded);
+    const uint32_t hash = inspect::image_fingerprint(*image);
     auto [it, fresh] = image_hash_at_.emplace(image->offset, hash);
     if (!fresh && it->second != hash) {
       violate("metadata_image",

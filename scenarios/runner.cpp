@@ -44,7 +44,7 @@ std::map<std::string, std::string> draw_broker_knobs(const Scenario& sc, uint64_
 }
 
 constexpr uint16_t kControllerPort = 9093;
-constexpr int kControllerIdBase = 100;  // separate controllers: c1 is node 101
+constexpr int kControllerIdBase = 100;  // separate controllers: q1 is node 101
 
 // The KRaft roles of one node of a cluster scenario (controllers > 0).
 struct NodeRole {
@@ -58,7 +58,7 @@ std::string quorum_voters(const Scenario& sc) {
   for (int i = 1; i <= sc.controllers; ++i) {
     const bool sep = sc.separate_controllers;
     out += fmt::format("{}{}@{}{}:{}", out.empty() ? "" : ",", sep ? kControllerIdBase + i : i,
-                       sep ? "c" : "b", i, kControllerPort);
+                       sep ? "q" : "b", i, kControllerPort);
   }
   return out;
 }
@@ -196,6 +196,8 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   out.shuffled =
       sc.scheduler == SchedulerMode::shuffle ||
       (sc.scheduler == SchedulerMode::seed && Rng(seed).fork("scenario.scheduler").one_in(4));
+  // Before the world: destroying the world unwinds node mains, which unregister from it.
+  ClusterWatch watch;
   sim::World world({.seed = seed,
                     .trace = {.keep_events = options.keep_trace},
                     .buggify = options.buggify,
@@ -208,7 +210,6 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   const auto knobs = draw_broker_knobs(sc, seed, out.knobs);
   for (const auto& k : out.knobs)
     world.trace_event(Severity::info, "world", "knob", {{"setting", k}});
-  ClusterWatch watch;
   const std::string cluster_id = scenario_cluster_id(seed);
   struct NodeSpec {
     std::string name;
@@ -223,7 +224,7 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   }
   if (sc.separate_controllers) {
     for (int c = 1; c <= sc.controllers; ++c) {
-      specs.push_back({fmt::format("c{}", c), kControllerIdBase + c, {false, true}});
+      specs.push_back({fmt::format("q{}", c), kControllerIdBase + c, {false, true}});
     }
   }
   for (const NodeSpec& spec : specs) {

@@ -43,7 +43,7 @@ struct Scenario {
   // The KRaft metadata quorum: 0 = tern's implicit one-node mode (no process.roles; each
   // broker is its own cluster). N > 0: a cluster of `brokers` brokers and N voters, either
   // combined (the first N brokers are also controllers) or separate (N controller-only nodes
-  // c1..cN beside the brokers).
+  // q1..qN beside the brokers).
   int controllers = 0;
   bool separate_controllers = false;
   std::map<std::string, std::string> broker_config;  // Kafka names, after the drawn knobs

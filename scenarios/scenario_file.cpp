@@ -256,10 +256,9 @@ class Parser {
       }
     } else {
       return Error(Errc::invalid_argument,
-                   fmt::format("unknown setting '{}' (settings: scenario summary brokers controllers "
-                               "duration "
-                               "liveness faults force budget power_loss knobs scheduler broker "
-                               "workload require invariants)",
+                   fmt::format("unknown setting '{}' (settings: scenario summary brokers "
+                               "controllers duration liveness faults force budget power_loss "
+                               "knobs scheduler broker workload require invariants)",
                                key));
     }
     return {};

@@ -30,14 +30,15 @@ KRaftNode::KRaftNode(Runtime& rt, KRaftSettings settings, MetadataCache& cache)
         // Raft writes the snapshot file; not from inside its own apply callback.
         if (snapshot_in_flight_) return;
         snapshot_in_flight_ = true;
-        snapshot_task_ = rt_.spawn("metadata-snapshot", [this, end_offset, data = std::move(data)]() mutable {
+        auto take = [this, end_offset, data = std::move(data)]() mutable {
           Status s = raft_->snapshot(Offset(end_offset), std::move(data));
           if (!s.ok()) {
             rt_.trace(Severity::warn, "metadata.snapshot_failed",
                       {{"end_offset", end_offset}, {"error", s.error().message()}});
           }
           snapshot_in_flight_ = false;
-        });
+        };
+        snapshot_task_ = rt_.spawn("metadata-snapshot", std::move(take));
       });
   if (settings_.controller_role) {
     log_adapter_ = std::make_unique<RaftLogAdapter>(*raft_);

@@ -1,5 +1,8 @@
 #include "broker/inspect.h"
 
+#include "broker/base/crc32c.h"
+#include "broker/controller/image_apply.h"
+
 #include "broker/protocol/records/record_batch.h"
 #include "broker/server/broker_core.h"
 
@@ -55,6 +58,12 @@ std::vector<PartitionView> partitions(const server::Broker& broker) {
 
 std::string cluster_id(const server::Broker& broker) {
   return broker.core().metadata().current()->cluster_id;
+}
+
+uint32_t image_fingerprint(const controller::MetadataImage& image) {
+  controller::MetadataImage copy = image;
+  copy.epoch = 0;
+  return crc32c(controller::encode_snapshot(copy));
 }
 
 const raft::RaftNode* raft_node(const server::Broker& broker) {

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/raft/raft_node.h"
+#include "broker/inspect.h"  // broker/raft/raft_node.h, through the inspection hooks
 
 namespace tern::raft::test {
 

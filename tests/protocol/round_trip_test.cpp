@@ -168,12 +168,16 @@ int count_table(std::span<const ApiInfo> table, bool exact) {
 }
 
 TEST(Messages, CoverEveryAdvertisedVersion) {
-  EXPECT_EQ(std::size(kSupportedApis), 29u);
-  EXPECT_EQ(count_table(supported_apis(), false), 119);
+  // 29 client APIs and DescribeQuorum (kafka-metadata-quorum.sh --bootstrap-server).
+  EXPECT_EQ(std::size(kSupportedApis), 30u);
+  EXPECT_EQ(count_table(supported_apis(), false), 119 + 3);
   // ApiVersions, Fetch 4-12, Vote, BeginQuorumEpoch, EndQuorumEpoch, DescribeQuorum,
-  // FetchSnapshot.
-  EXPECT_EQ(std::size(kControllerApis), 7u);
-  EXPECT_EQ(count_table(controller_apis(), true), 4 + 9 + 3 + 2 + 2 + 3 + 2);
+  // FetchSnapshot; the controller's CreateTopics, DeleteTopics, CreatePartitions,
+  // AlterConfigs (forwarded by brokers), BrokerRegistration, BrokerHeartbeat,
+  // AllocateProducerIds.
+  EXPECT_EQ(std::size(kControllerApis), 14u);
+  EXPECT_EQ(count_table(controller_apis(), true),
+            4 + 9 + 3 + 2 + 2 + 3 + 2 + 5 + 4 + 2 + 2 + 2 + 1 + 1);
   // The broker listener keeps clients at Fetch <= 11.
   EXPECT_EQ(find_api(static_cast<int16_t>(ApiKey::fetch))->max_version, 11);
   EXPECT_EQ(find_controller_api(static_cast<int16_t>(ApiKey::fetch))->max_version, 12);
