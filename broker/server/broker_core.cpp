@@ -126,7 +126,9 @@ Status BrokerCore::start_kraft() {
   kraft_->set_fatal_handler([weak](const Error& e) {
     if (auto self = weak.lock()) self->fatal(e);
   });
-  if (kraft_->controller_client() != nullptr) routed_controller_.route_to(kraft_->controller_client());
+  if (kraft_->controller_client() != nullptr) {
+    routed_controller_.route_to(kraft_->controller_client());
+  }
   services_.kraft = kraft_.get();
   std::weak_ptr<BrokerCore> weak_replicas = weak_from_this();
   replicas_->set_failure_handler([weak_replicas](const Error& e) {
