@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/controller/topic_validation.h"
 #include "broker/protocol/error_code.h"
 
 namespace tern::controller {
@@ -23,15 +24,6 @@ Uuid new_uuid(Rng& rng) {
     for (size_t k = 0; k < 8; ++k) id.bytes[i + k] = static_cast<uint8_t>(v >> (8 * k));
   }
   return id;
-}
-
-template <class Range, class NameOf>
-std::set<std::string> duplicates(const Range& items, NameOf name_of) {
-  std::set<std::string> seen, dup;
-  for (const auto& item : items) {
-    if (!seen.insert(name_of(item)).second) dup.insert(name_of(item));
-  }
-  return dup;
 }
 
 bool contains(const std::vector<int32_t>& v, int32_t x) {
@@ -418,7 +410,7 @@ PartitionRecord new_partition(const Uuid& topic, int32_t index, std::vector<int3
 CreateTopicsResponse QuorumController::create_topics(const CreateTopicsRequest& req,
                                                      int16_t) {
   CreateTopicsResponse resp;
-  const auto dup = duplicates(req.topics, [](const auto& t) { return t.name; });
+  const auto dup = duplicate_names(req.topics, [](const auto& t) { return t.name; });
   for (const auto& t : req.topics) {
     auto& out = resp.topics.emplace_back();
     out.name = t.name;
@@ -522,7 +514,7 @@ CreateTopicsResponse QuorumController::create_topics(const CreateTopicsRequest& 
 
 DeleteTopicsResponse QuorumController::delete_topics(const DeleteTopicsRequest& req, int16_t) {
   DeleteTopicsResponse resp;
-  const auto dup = duplicates(req.topic_names, [](const std::string& n) { return n; });
+  const auto dup = duplicate_names(req.topic_names, [](const std::string& n) { return n; });
   for (const std::string& name : req.topic_names) {
     auto& out = resp.responses.emplace_back();
     out.name = name;
@@ -557,7 +549,7 @@ DeleteTopicsResponse QuorumController::delete_topics(const DeleteTopicsRequest& 
 CreatePartitionsResponse QuorumController::create_partitions(
     const CreatePartitionsRequest& req, int16_t) {
   CreatePartitionsResponse resp;
-  const auto dup = duplicates(req.topics, [](const auto& t) { return t.name; });
+  const auto dup = duplicate_names(req.topics, [](const auto& t) { return t.name; });
   for (const auto& t : req.topics) {
     auto& out = resp.results.emplace_back();
     out.name = t.name;

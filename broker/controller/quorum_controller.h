@@ -56,7 +56,7 @@ struct ControllerSettings {
   Duration write_timeout = Duration::millis(30000);    // a write not committed by then fails
   int32_t default_partitions = 1;                      // num.partitions
   int16_t default_replication_factor = 1;              // default.replication.factor
-  int32_t partitions_per_topic_max = 100000;
+  int32_t partitions_per_topic_max = 10'000;  // kPartitionsPerTopicMax (topic_validation.h)
   bool delete_topic_enable = true;
   int32_t producer_id_block = 1000;
   // Topic config validation (server owns the table of Kafka's topic configs).
