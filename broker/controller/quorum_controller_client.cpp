@@ -1,5 +1,6 @@
 #include "broker/controller/quorum_controller_client.h"
 
+#include "broker/controller/error_responses.h"
 #include "broker/protocol/error_code.h"
 
 namespace tern::controller {
@@ -39,16 +40,7 @@ void QuorumControllerClient::await_local(Pred pred) {
 CreateTopicsResponse QuorumControllerClient::create_topics(const CreateTopicsRequest& req,
                                                            int16_t version) {
   auto r = channel_.call(req, version, deadline_for(req.timeout_ms));
-  if (!r.ok()) {
-    CreateTopicsResponse resp;
-    for (const auto& t : req.topics) {
-      auto& out = resp.topics.emplace_back();
-      out.name = t.name;
-      out.error_code = kTimedOut;
-      out.error_message = r.error().message();
-    }
-    return resp;
-  }
+  if (!r.ok()) return error_response(req, kTimedOut, r.error().message());
   if (!req.validate_only) {
     await_local([&](const MetadataImage& image) {
       for (const auto& t : r.value().topics) {
@@ -63,15 +55,7 @@ CreateTopicsResponse QuorumControllerClient::create_topics(const CreateTopicsReq
 DeleteTopicsResponse QuorumControllerClient::delete_topics(const DeleteTopicsRequest& req,
                                                            int16_t version) {
   auto r = channel_.call(req, version, deadline_for(req.timeout_ms));
-  if (!r.ok()) {
-    DeleteTopicsResponse resp;
-    for (const auto& name : req.topic_names) {
-      auto& out = resp.responses.emplace_back();
-      out.name = name;
-      out.error_code = kTimedOut;
-    }
-    return resp;
-  }
+  if (!r.ok()) return error_response(req, kTimedOut, r.error().message());
   await_local([&](const MetadataImage& image) {
     for (const auto& t : r.value().responses) {
       if (t.error_code == 0 && image.find_topic(t.name) != nullptr) return false;
@@ -84,16 +68,7 @@ DeleteTopicsResponse QuorumControllerClient::delete_topics(const DeleteTopicsReq
 CreatePartitionsResponse QuorumControllerClient::create_partitions(
     const CreatePartitionsRequest& req, int16_t version) {
   auto r = channel_.call(req, version, deadline_for(req.timeout_ms));
-  if (!r.ok()) {
-    CreatePartitionsResponse resp;
-    for (const auto& t : req.topics) {
-      auto& out = resp.results.emplace_back();
-      out.name = t.name;
-      out.error_code = kTimedOut;
-      out.error_message = r.error().message();
-    }
-    return resp;
-  }
+  if (!r.ok()) return error_response(req, kTimedOut, r.error().message());
   if (!req.validate_only) {
     await_local([&](const MetadataImage& image) {
       for (const auto& t : req.topics) {
@@ -109,17 +84,7 @@ CreatePartitionsResponse QuorumControllerClient::create_partitions(
 AlterConfigsResponse QuorumControllerClient::alter_configs(const AlterConfigsRequest& req,
                                                            int16_t version) {
   auto r = channel_.call(req, version, rt_.now() + timeout_);
-  if (!r.ok()) {
-    AlterConfigsResponse resp;
-    for (const auto& res : req.resources) {
-      auto& out = resp.responses.emplace_back();
-      out.resource_type = res.resource_type;
-      out.resource_name = res.resource_name;
-      out.error_code = kTimedOut;
-      out.error_message = r.error().message();
-    }
-    return resp;
-  }
+  if (!r.ok()) return error_response(req, kTimedOut, r.error().message());
   if (!req.validate_only) {
     await_local([&](const MetadataImage& image) {
       for (const auto& res : req.resources) {

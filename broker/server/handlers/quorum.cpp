@@ -9,6 +9,7 @@
 // --bootstrap-server): a broker forwards it to the active controller.
 #include <fmt/format.h>
 
+#include "broker/controller/error_responses.h"
 #include "broker/controller/kraft_node.h"
 #include "broker/protocol/api_table.h"
 #include "broker/protocol/msg_api_versions.h"
@@ -131,50 +132,25 @@ Reply dispatch_controller(const RequestContext& ctx, Reader& body) {
       return later<CreateTopicsRequest, CreateTopicsResponse>(
           ctx, body, [](Services& s, CreateTopicsRequest& r, int16_t v) {
             if (auto* c = s.kraft->controller()) return c->create_topics(r, v);
-            CreateTopicsResponse resp;
-            for (const auto& t : r.topics) {
-              auto& o = resp.topics.emplace_back();
-              o.name = t.name;
-              o.error_code = to_wire(ErrorCode::not_controller);
-            }
-            return resp;
+            return controller::error_response(r, to_wire(ErrorCode::not_controller));
           });
     case ApiKey::delete_topics:
       return later<DeleteTopicsRequest, DeleteTopicsResponse>(
           ctx, body, [](Services& s, DeleteTopicsRequest& r, int16_t v) {
             if (auto* c = s.kraft->controller()) return c->delete_topics(r, v);
-            DeleteTopicsResponse resp;
-            for (const auto& n : r.topic_names) {
-              auto& o = resp.responses.emplace_back();
-              o.name = n;
-              o.error_code = to_wire(ErrorCode::not_controller);
-            }
-            return resp;
+            return controller::error_response(r, to_wire(ErrorCode::not_controller));
           });
     case ApiKey::create_partitions:
       return later<CreatePartitionsRequest, CreatePartitionsResponse>(
           ctx, body, [](Services& s, CreatePartitionsRequest& r, int16_t v) {
             if (auto* c = s.kraft->controller()) return c->create_partitions(r, v);
-            CreatePartitionsResponse resp;
-            for (const auto& t : r.topics) {
-              auto& o = resp.results.emplace_back();
-              o.name = t.name;
-              o.error_code = to_wire(ErrorCode::not_controller);
-            }
-            return resp;
+            return controller::error_response(r, to_wire(ErrorCode::not_controller));
           });
     case ApiKey::alter_configs:
       return later<AlterConfigsRequest, AlterConfigsResponse>(
           ctx, body, [](Services& s, AlterConfigsRequest& r, int16_t v) {
             if (auto* c = s.kraft->controller()) return c->alter_configs(r, v);
-            AlterConfigsResponse resp;
-            for (const auto& res : r.resources) {
-              auto& o = resp.responses.emplace_back();
-              o.resource_type = res.resource_type;
-              o.resource_name = res.resource_name;
-              o.error_code = to_wire(ErrorCode::not_controller);
-            }
-            return resp;
+            return controller::error_response(r, to_wire(ErrorCode::not_controller));
           });
     default: break;
   }
