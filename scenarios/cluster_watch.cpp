@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "broker/inspect.h"
 
 namespace tern::scenarios {
@@ -20,21 +23,29 @@ void ClusterWatch::violate(std::string invariant, std::string message, int64_t n
 
 void ClusterWatch::check(int64_t now_ns, bool full) {
   std::vector<raft::test::RaftInvariants::NodeView> views;
+  bool all_up = true;
   for (auto& [id, n] : nodes_) {
     const raft::RaftNode* r = n.broker ? inspect::raft_node(*n.broker) : nullptr;
     if (r != nullptr && !r->running()) r = nullptr;
+    all_up = all_up && r != nullptr;
     views.push_back({id, r, n.incarnation});
     if (r != nullptr && r->role() == raft::Role::leader && r->epoch() > leader_epoch_seen_) {
       leader_epoch_seen_ = r->epoch();
+      leader_ = id;
       elections_.emplace_back(now_ns, r->epoch());
     }
+    if (r == nullptr && leader_ == id && !leader_lost_ns_) leader_lost_ns_ = now_ns;
   }
   if (auto v = raft_.check(views, full)) violate("raft", *v, now_ns);
   const int64_t committed = raft_.committed_end().value();
   if (committed > committed_end_) {
     committed_end_ = committed;
     last_commit_ns_ = now_ns;
+    if (leader_lost_ns_) failovers_ns_.push_back(now_ns - *leader_lost_ns_);
+    leader_lost_ns_.reset();
+    if (all_up) unpropagated_.emplace_back(committed, now_ns);
   }
+  measure_propagation(now_ns);
   // Identical images at identical offsets (epoch aside: a snapshot records its own).
   for (auto& [id, n] : nodes_) {
     if (n.broker == nullptr) continue;
@@ -53,6 +64,26 @@ void ClusterWatch::check(int64_t now_ns, bool full) {
               now_ns);
     }
   }
+}
+
+void ClusterWatch::measure_propagation(int64_t now_ns) {
+  if (unpropagated_.empty()) return;
+  int64_t everywhere = INT64_MAX;  // the offset every live node's image has applied
+  for (auto& [id, n] : nodes_) {
+    if (n.broker == nullptr) {
+      // A node went down meanwhile: what is pending would time its restart.
+      unpropagated_.clear();
+      return;
+    }
+    const controller::MetadataImagePtr image = inspect::metadata_image(*n.broker);
+    everywhere = std::min(everywhere, image == nullptr ? -1 : image->offset + 1);
+  }
+  size_t done = 0;
+  while (done < unpropagated_.size() && unpropagated_[done].first <= everywhere) {
+    propagation_ns_.push_back(now_ns - unpropagated_[done].second);
+    ++done;
+  }
+  unpropagated_.erase(unpropagated_.begin(), unpropagated_.begin() + static_cast<long>(done));
 }
 
 void ClusterWatch::check_liveness(int64_t heal_ns, int64_t now_ns) {

@@ -35,9 +35,17 @@ class ClusterWatch {
   int64_t last_commit_ns() const { return last_commit_ns_; }
   // When a leader was last known (any node sees itself as leader): for failover times.
   const std::vector<std::pair<int64_t, int32_t>>& elections() const { return elections_; }
+  // Controller failovers: from the step the active controller's node went down (crash or
+  // fatal stop) to the step the committed end next moved (the new leader's first commit).
+  const std::vector<int64_t>& failovers_ns() const { return failovers_ns_; }
+  // Metadata propagation: from the step a metadata offset committed to the step every live
+  // node's applied image reached it (what their Metadata answers show). Only commits made
+  // while every node was up count (a down node would measure its restart, not propagation).
+  const std::vector<int64_t>& propagation_ns() const { return propagation_ns_; }
 
  private:
   void violate(std::string invariant, std::string message, int64_t now_ns);
+  void measure_propagation(int64_t now_ns);
 
   struct Node {
     server::Broker* broker = nullptr;
@@ -52,6 +60,11 @@ class ClusterWatch {
   int64_t last_commit_ns_ = 0;
   int64_t leader_epoch_seen_ = -1;
   std::vector<std::pair<int64_t, int32_t>> elections_;  // (time, epoch) of each new leader
+  std::optional<int32_t> leader_;            // the node leading at leader_epoch_seen_
+  std::optional<int64_t> leader_lost_ns_;    // it went down then; no commit since
+  std::vector<int64_t> failovers_ns_;
+  std::vector<std::pair<int64_t, int64_t>> unpropagated_;  // (committed end, when) pending
+  std::vector<int64_t> propagation_ns_;
 };
 
 }  // namespace tern::scenarios

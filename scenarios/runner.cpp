@@ -242,10 +242,16 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
         const server::BrokerConfig config = broker_config(sc, knobs, rt, id, role);
         if (sc.controllers > 0) {
           // kafka-storage.sh format, once (formatted dirs are kept as they are).
+          // A disk fault (a flipped bit in a read of meta.properties, an fsync error) fails
+          // it like any start: the supervisor tries again (the fault is transient).
           auto formatted = server::format_storage(rt.disk(), rt.rng(), config, cluster_id,
                                                   server::IgnoreFormatted::yes);
-          TERN_ASSERT(formatted.ok(), "format: {}",
-                      formatted.ok() ? "" : formatted.error().message());
+          if (!formatted.ok()) {
+            rt.log(Severity::warn, "storage format failed: {}; retrying in 1 s",
+                   formatted.error().message());
+            if (!rt.sleep_for(Duration::seconds(1)).ok()) return;
+            continue;
+          }
         }
         server::Broker broker(rt, config);
         // The watch sees this broker while it lives (a crash unwinds through the guard).
@@ -363,6 +369,9 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
   if (sc.controllers > 0) {
     watch.check(world.now().ns, true);
     watch.check_liveness(heal_at.ns, world.now().ns);
+    // The final power loss and restarts are not failovers to time.
+    out.failovers_ns = watch.failovers_ns();
+    out.propagation_ns = watch.propagation_ns();
   }
   // Whatever the plan did, the cluster is whole for the final read.
   injector.heal_all();

@@ -36,6 +36,10 @@ struct Outcome {
   int64_t sim_ns = 0;
   uint64_t sends = 0, acks = 0, polls = 0, failures = 0;
   size_t leaders_elected = 0;  // cluster scenarios: quorum leaders over the run
+  // Cluster scenarios: controller failovers (active controller down -> next commit) and
+  // metadata propagation (commit -> applied on every node), simulated ns (ClusterWatch).
+  std::vector<int64_t> failovers_ns;
+  std::vector<int64_t> propagation_ns;
   // How hard the run tested the system (tern sim run prints these per suite).
   std::map<std::string, uint64_t> faults_applied;  // by kind, heal_all left out
   uint64_t crashes_after_ack = 0;           // broker crashes after it had acknowledged writes

@@ -187,6 +187,8 @@ ClientResult<std::vector<ConfigEntry>> Admin::describe_configs(int8_t resource_t
 
 ClientStatus Admin::alter_topic_configs(
     const std::string& name, const std::map<std::string, std::optional<std::string>>& set) {
+  // Read-modify-write (AlterConfigs replaces the whole override set): the read may come from
+  // a broker whose metadata lags the controller's, as with Kafka's non-incremental API.
   auto current = describe_configs(kResourceTopic, name);
   if (!current.ok()) return current.error();
   std::map<std::string, std::optional<std::string>> merged;

@@ -99,8 +99,11 @@ client::ClientResult<typename client::ResponseOf<Req>::type> ControllerChannel::
                               : conn.value()->template version_for<Req>();
         if (v.ok()) {
           auto r = conn.value()->call(req, v.value());
-          if (r.ok() && !not_controller(r.value())) return r;
-          last_problem = r.ok() ? "NOT_CONTROLLER" : r.error().message();
+          // Only NOT_CONTROLLER (or no connection) says the request was not carried out. A
+          // request that went out and got no answer may have been: retrying it could apply
+          // it twice, so the caller gets the indeterminate error.
+          if (!r.ok() || !not_controller(r.value())) return r;
+          last_problem = "NOT_CONTROLLER";
         } else {
           last_problem = v.error().message();
         }

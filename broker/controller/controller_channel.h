@@ -2,8 +2,10 @@
 // ControllerChannel: a broker's way to the active controller (Kafka's
 // NodeToControllerChannelManager). A request goes to the local QuorumController when this
 // node hosts the active one, else over the CONTROLLER listener of the node Raft names as
-// leader (any voter when none is known). NOT_CONTROLLER and broken connections are retried
-// with a short backoff against the next candidate until the deadline.
+// leader (any voter when none is known). NOT_CONTROLLER and failed connects are retried with
+// a short backoff against the next candidate until the deadline; a request that was sent and
+// got no answer is not retried (it may have been carried out: a second delete would answer
+// UNKNOWN_TOPIC_OR_PARTITION for a topic this request deleted), its error goes back.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,7 +27,8 @@ class ControllerChannel {
   ~ControllerChannel();
 
   // Each returns the active controller's answer; a runtime timed_out error when no
-  // controller answered (other than NOT_CONTROLLER) before the deadline.
+  // controller answered (other than NOT_CONTROLLER) before the deadline, or the error of a
+  // request sent without an answer.
   client::ClientResult<protocol::BrokerRegistrationResponse> call(
       const protocol::BrokerRegistrationRequest& req, Deadline deadline);
   client::ClientResult<protocol::BrokerHeartbeatResponse> call(

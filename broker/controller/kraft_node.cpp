@@ -90,6 +90,14 @@ void KRaftNode::fail(const Error& e) {
   if (on_fatal_) on_fatal_(e);
 }
 
+// A disk fault, not a bug (hence not an error event): the process restarts, as Kafka does on
+// a metadata log dir failure.
+void KRaftNode::handle_log_failure(const Error& e) {
+  if (failed_) return;
+  failed_ = true;
+  if (on_fatal_) on_fatal_(e);
+}
+
 void KRaftNode::handle_commit(const raft::CommittedBatch& batch) {
   if (failed_) return;
   Status s = applier_->apply_batch(batch.base.value(), batch.last.value(), batch.epoch,

@@ -70,6 +70,8 @@ class RaftLog {
   // The first offset the log holds (the latest snapshot's end offset, or 0).
   Offset log_start() const { return start_; }
   Offset end_offset() const { return log_->log_end_offset(); }
+  // An fsync or write failed: the log's state on disk is unknown and it takes no more writes.
+  bool failed() const { return log_->failed(); }
   // Everything below is fsynced (never counted as replicated before that).
   Offset durable_offset() const { return log_->durable_offset(); }
   // Epoch of the last entry (or of the snapshot when the log is empty, else 0).

@@ -305,15 +305,23 @@ void RaftNode::become_leader() {
     begin_acked_ = {config_.node_id};
     trace_role("vote won");
   }
+  append_leader_change();
+}
+
+void RaftNode::append_leader_change() {
   const uint64_t gen = generation_;
   const int32_t epoch = state_.epoch;
   // The new epoch opens with a LeaderChange control batch: committing it commits every
   // earlier entry (figure 8: only an entry of the leader's own epoch is counted).
   MutexLock w(write_mutex_);
-  if (!w.owns() || gen != generation_) return;
+  if (!w.owns() || gen != generation_ || role_ != Role::leader) return;
+  if (log_->last_epoch() == epoch) return;  // written already
   auto r = log_->append_as_leader({encode_leader_change(config_.node_id, config_.voters)}, epoch,
                                   true, encode_control_key(ControlRecordType::leader_change));
   if (!r.ok()) {
+    // A full disk leaves the log usable: leader_loop tries again each tick (until then
+    // nothing commits in this epoch). A failed log ends the node.
+    if (log_failed()) return;
     rt_.trace(Severity::warn, "raft.append_failed", {{"error", r.error().message()}});
     return;
   }
@@ -486,7 +494,7 @@ protocol::VoteResponse RaftNode::handle_vote(const protocol::VoteRequest& req) {
     p.vote_granted = granted;
     return resp;
   };
-  if (!running_) {
+  if (!running_ || log_failure_reported_) {
     resp.error_code = to_wire(ErrorCode::broker_not_available);
     return resp;
   }
@@ -606,6 +614,8 @@ void RaftNode::leader_loop() {
                                    [this, to, epoch] { send_begin_quorum_epoch(to, epoch); }));
       }
     }
+    // The epoch's LeaderChange batch did not make it to the log (a full disk): again.
+    if (log_->last_epoch() != epoch) append_leader_change();
     // Check quorum: an isolated leader must not keep serving (and keep its followers'
     // pre-votes refused elsewhere); it resigns after fetch_timeout without a majority.
     if (now - leader_since_ >= config_.fetch_timeout && !check_quorum()) {
@@ -628,9 +638,28 @@ void RaftNode::flush_loop() {
     const Offset target = log_->end_offset() - 1;
     Status d = log_->wait_durable(target, rt_.now() + config_.request_timeout);
     if (d.code() == Errc::cancelled) return;
+    // A failed fsync fails the log: waiting again would return at once, forever.
+    if (!d.ok() && log_failed()) return;
     maybe_advance_hw();
     changed_.notify_all();
   }
+}
+
+bool RaftNode::log_failed() {
+  if (!log_->failed()) return false;
+  if (log_failure_reported_) return true;
+  log_failure_reported_ = true;
+  // Every loop ends (they all watch stopping_) and the handlers answer nothing: a node whose
+  // log state is unknown must not lead, vote or count as a replica. The owner's shutdown
+  // still calls stop(), which joins the tasks.
+  stopping_ = true;
+  if (role_ == Role::leader) resign("log failed");
+  ++generation_;
+  changed_.notify_all();
+  const Error e(Errc::io_error, "metadata log " + log_->dir() + " failed");
+  rt_.trace(Severity::warn, "raft.log_failed", {{"dir", log_->dir()}});
+  listener_.handle_log_failure(e);
+  return true;
 }
 
 void RaftNode::update_progress(int32_t replica, Offset end_offset) {
@@ -674,6 +703,7 @@ Result<Offset> RaftNode::append(const std::vector<Bytes>& records, int32_t epoch
   if (role_ != Role::leader || epoch != state_.epoch || log_->last_epoch() != epoch)
     return not_leader();
   auto r = log_->append_as_leader(records, epoch, false);
+  if (!r.ok()) log_failed();
   changed_.notify_all();
   return r;
 }
@@ -701,7 +731,9 @@ Status RaftNode::snapshot(Offset end_offset, Bytes data) {
   if (end_offset <= log_->log_start()) return {};
   auto epoch = log_->epoch_of(end_offset - 1);
   TERN_ASSERT(epoch.has_value());
-  return log_->write_snapshot(SnapshotId{end_offset, *epoch}, data);
+  Status st = log_->write_snapshot(SnapshotId{end_offset, *epoch}, data);
+  if (!st.ok()) log_failed();
+  return st;
 }
 
 // ---------------------------------------------------------------------------------------

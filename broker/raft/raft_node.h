@@ -72,6 +72,10 @@ class RaftListener {
   // commit.
   virtual void handle_load_snapshot(Offset end_offset, int32_t epoch, const Bytes& data) = 0;
   virtual void handle_leader_change(const LeaderAndEpoch& leader) = 0;
+  // The log directory failed (an fsync or write error): the node stops taking part (it no
+  // longer fetches, votes with a log it cannot trust, or leads) and the owner must shut the
+  // process down, as Kafka does on a metadata log dir failure. Called once.
+  virtual void handle_log_failure(const Error& error) = 0;
 };
 
 // What the leader knows of one replica (DescribeQuorum's ReplicaState).
@@ -149,6 +153,8 @@ class RaftNode {
   void become_prospective();
   void become_candidate();
   void become_leader();
+  // The new epoch's first entry (a LeaderChange control batch), unless the log has it.
+  void append_leader_change();
   void resign(const char* why);
   void set_role(Role role, std::optional<int32_t> leader);
 
@@ -165,6 +171,9 @@ class RaftNode {
   void fetch_once(int32_t from);
   Status fetch_snapshot_from(int32_t from, SnapshotId id, int32_t epoch);
   void set_follower_hw(Offset leader_hw);
+  // After a log operation failed: if the log itself is failed, stop and tell the listener
+  // (once). Returns whether it was.
+  bool log_failed();
   // Leader side.
   void update_progress(int32_t replica, Offset end_offset);
   void maybe_advance_hw();
@@ -223,6 +232,7 @@ class RaftNode {
   Condition changed_;  // role/epoch, appends, HW, durable offset
   bool running_ = false;
   bool stopping_ = false;
+  bool log_failure_reported_ = false;  // the log failed: answer nothing, do nothing
   std::vector<TaskHandle> tasks_;
 };
 

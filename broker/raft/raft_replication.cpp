@@ -109,7 +109,7 @@ void RaftNode::fetch_once(int32_t from) {
                 config_.node_id, cut, hw_);
     const Offset before = log_->end_offset();
     Status st = log_->truncate_to(cut);
-    if (!st.ok()) return retry_later();
+    if (!st.ok()) return log_failed() ? void() : retry_later();
     rt_.trace("raft.truncate", {{"from", before.value()}, {"to", log_->end_offset().value()},
                                 {"diverging_epoch", rp.diverging_epoch.epoch}});
     changed_.notify_all();
@@ -118,7 +118,7 @@ void RaftNode::fetch_once(int32_t from) {
   if (rp.snapshot_id.end_offset >= 0) {
     Status st = fetch_snapshot_from(
         from, SnapshotId{Offset(rp.snapshot_id.end_offset), rp.snapshot_id.epoch}, epoch);
-    if (!st.ok()) return retry_later();
+    if (!st.ok()) return log_failed() ? void() : retry_later();
     return;
   }
   if (rp.records && !rp.records->empty()) {
@@ -131,10 +131,10 @@ void RaftNode::fetch_once(int32_t from) {
     if (!split.batches.empty() && split.batches.front().base_offset != log_->end_offset())
       return retry_later();
     auto r = log_->append_as_follower(whole);
-    if (!r.ok()) return retry_later();
+    if (!r.ok()) return log_failed() ? void() : retry_later();
     // Fetch again only with the data on disk: our fetch offset is what the leader counts.
     Status d = log_->wait_durable(log_->end_offset() - 1, rt_.now() + config_.request_timeout);
-    if (!d.ok()) return retry_later();
+    if (!d.ok()) return log_failed() ? void() : retry_later();
     changed_.notify_all();
   }
   if (generation_ == gen) set_follower_hw(Offset(rp.high_watermark));
@@ -199,7 +199,7 @@ Status RaftNode::fetch_snapshot_from(int32_t from, SnapshotId id, int32_t epoch)
 
 protocol::FetchResponse RaftNode::handle_fetch(const protocol::FetchRequest& req) {
   protocol::FetchResponse resp;
-  if (!running_) {
+  if (!running_ || log_failure_reported_) {
     resp.error_code = to_wire(ErrorCode::broker_not_available);
     return resp;
   }
@@ -318,7 +318,7 @@ protocol::FetchResponse RaftNode::fetch_answer(const protocol::FetchRequest& req
 protocol::FetchSnapshotResponse RaftNode::handle_fetch_snapshot(
     const protocol::FetchSnapshotRequest& req) {
   protocol::FetchSnapshotResponse resp;
-  if (!running_) {
+  if (!running_ || log_failure_reported_) {
     resp.error_code = to_wire(ErrorCode::broker_not_available);
     return resp;
   }
@@ -378,7 +378,7 @@ protocol::FetchSnapshotResponse RaftNode::handle_fetch_snapshot(
 protocol::BeginQuorumEpochResponse RaftNode::handle_begin_quorum_epoch(
     const protocol::BeginQuorumEpochRequest& req) {
   protocol::BeginQuorumEpochResponse resp;
-  if (!running_) {
+  if (!running_ || log_failure_reported_) {
     resp.error_code = to_wire(ErrorCode::broker_not_available);
     return resp;
   }
@@ -418,7 +418,7 @@ protocol::BeginQuorumEpochResponse RaftNode::handle_begin_quorum_epoch(
 protocol::EndQuorumEpochResponse RaftNode::handle_end_quorum_epoch(
     const protocol::EndQuorumEpochRequest& req) {
   protocol::EndQuorumEpochResponse resp;
-  if (!running_) {
+  if (!running_ || log_failure_reported_) {
     resp.error_code = to_wire(ErrorCode::broker_not_available);
     return resp;
   }
