@@ -48,6 +48,7 @@ constexpr const char* kHelp =
     "                  [--trace FILE] [--dot FILE] [--svg FILE] [--shrink] [--shrink-out FILE]\n"
     "                  [--no-buggify]\n"
     "  tern sim determinism --suite NAME [--sample N] [--seeds A..B] [--scenario NAME]\n"
+    "  tern sim failover [--seeds A..B] [--kills-per-node K]\n"
     "\n"
     "A seed decides the whole run: cluster knobs, latencies, faults, workload choices. A failing\n"
     "seed prints the command that replays it exactly (same trace hash). A scenario is a text\n"
@@ -662,6 +663,7 @@ int cmd_replay(int argc, char** argv) {
 }  // namespace
 
 int cmd_sim_determinism(int argc, char** argv);  // cmd_sim_determinism.cpp
+int cmd_sim_failover(int argc, char** argv);     // cmd_sim_failover.cpp
 
 int cmd_sim(int argc, char** argv) {
   tune_allocator_for_large_buffers();
@@ -671,6 +673,7 @@ int cmd_sim(int argc, char** argv) {
   if (sub == "run") return cmd_run(argc - 1, argv + 1);
   if (sub == "replay") return cmd_replay(argc - 1, argv + 1);
   if (sub == "determinism") return cmd_sim_determinism(argc - 1, argv + 1);
+  if (sub == "failover") return cmd_sim_failover(argc - 1, argv + 1);
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::fputs(kHelp, stdout);
     return 0;

@@ -254,6 +254,7 @@ protocol::FetchResponse RaftNode::fetch_answer(const protocol::FetchRequest& req
   o.partition_index = kMetadataPartition;
   auto finish = [&]() -> protocol::FetchResponse& {
     o.high_watermark = hw_.value();
+    if (replica >= 0 && role_ == Role::leader) progress_[replica].hw_sent = hw_;
     o.log_start_offset = log_->log_start().value();
     o.current_leader.leader_id = leader_.value_or(-1);
     o.current_leader.leader_epoch = state_.epoch;
@@ -295,7 +296,8 @@ protocol::FetchResponse RaftNode::fetch_answer(const protocol::FetchRequest& req
     update_progress(replica, offset);
     maybe_advance_hw();
   }
-  if (offset >= log_->end_offset() && hw_ == hw_before && req.max_wait_ms > 0) {
+  const bool knows_hw = replica < 0 || progress_[replica].hw_sent >= hw_;
+  if (offset >= log_->end_offset() && hw_ == hw_before && knows_hw && req.max_wait_ms > 0) {
     // Long poll: wait for new entries, a high watermark move, or a role change.
     const uint64_t gen = generation_;
     (void)changed_.wait_until(

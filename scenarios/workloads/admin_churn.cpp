@@ -424,6 +424,12 @@ class AdminChurnWorkload final : public Workload {
         if (ok) {
           if (b.exists == E::no) contradiction("altered configs of a topic known to be absent");
           b.exists = E::yes;
+          // AlterConfigs replaces the whole override set with what the client read plus its
+          // change; with several brokers the read may lag and put back older values of the
+          // other keys (the lost update of Kafka's non-incremental API): they become unknown.
+          if (stale_reads_) {
+            std::erase_if(b.configs, [&](const auto& kv) { return !op.configs.count(kv.first); });
+          }
           for (const auto& [k, v] : op.configs) b.configs[k] = v;
         } else if (unknown) {
           for (const auto& [k, v] : op.configs) b.configs.erase(k);
