@@ -268,7 +268,10 @@ Outcome run_scenario(const Scenario& base, uint64_t seed, const RunOptions& opti
       }
     }));
   }
-  const Instant heal_at = sc.faults ? sc.budget.heal_at(sc.duration) : Instant{0};
+  // A given plan (a replay, or a benchmark's hand-made plan on a scenario without swarm)
+  // heals where a drawn one would.
+  const Instant heal_at =
+      sc.faults || options.plan ? sc.budget.heal_at(sc.duration) : Instant{0};
   const Instant end = Instant{0} + sc.duration;
   const Instant liveness_end = end + sc.liveness_bound;
 

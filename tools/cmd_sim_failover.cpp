@@ -45,7 +45,7 @@ int usage_error(const std::string& msg) {
 
 // The plan: for each node, its 1st..Kth leadership ends in a crash 2 s in, restart 2 s later.
 faults::FaultPlan leader_kill_plan(const std::vector<std::string>& nodes, uint32_t per_node,
-                                   Duration duration) {
+                                   Instant heal_at) {
   faults::FaultPlan plan;
   for (const std::string& n : nodes) {
     for (uint32_t k = 1; k <= per_node; ++k) {
@@ -62,7 +62,7 @@ faults::FaultPlan leader_kill_plan(const std::vector<std::string>& nodes, uint32
           std::move(t)));
     }
   }
-  plan.add(faults::make_heal_all(Instant{duration.ns}));
+  plan.add(faults::make_heal_all(heal_at));
   return plan;
 }
 
@@ -109,7 +109,9 @@ int cmd_sim_failover(int argc, char** argv) {
   if (sc == nullptr) return usage_error("built-in scenario quorum-failover is missing");
   std::vector<std::string> nodes;
   for (int b = 1; b <= sc->brokers; ++b) nodes.push_back(fmt::format("b{}", b));
-  const faults::FaultPlan plan = leader_kill_plan(nodes, per_node, sc->duration);
+  // The kills stop where the runner's liveness phase begins (the same heal time).
+  const faults::FaultPlan plan =
+      leader_kill_plan(nodes, per_node, sc->budget.heal_at(sc->duration));
 
   server::BrokerConfig defaults;
   auto timeout = [&](const char* key, int32_t fallback) {

@@ -80,6 +80,9 @@ void KRaftNode::stop() {
   if (controller_) controller_->stop();
   if (snapshot_task_.valid()) (void)snapshot_task_.join();
   raft_->stop();
+  // The peers' connections (their reader fibers) would keep a stopping process's runtime
+  // alive: a SIGTERM'd node waited for its leader to die.
+  if (transport_) transport_->close();
   if (channel_) channel_->close();
 }
 

@@ -207,6 +207,18 @@ Status BrokerCore::run() {
       (void)self->accept_loop(*self->controller_listener_, true);
     });
   }
+  // KRaft: clients are served once this broker is registered and unfenced (Kafka enables
+  // request processing at the end of broker startup). Before that, its image may be empty
+  // (Metadata without brokers confused librdkafka for good) and a second process with the
+  // same node.id, whose registration is refused, would accept writes for partitions it
+  // does not own. Connections wait in the listen backlog meanwhile.
+  if (kraft_ != nullptr && !wait_until_unfenced()) {
+    serving_ = false;
+    auto done = rt_.spawn("broker.shutdown", [self] { self->shutdown(); });
+    (void)done.join();
+    if (fatal_) return *fatal_;
+    return {};
+  }
   const bool cancelled = accept_loop(*listener_, false);
   serving_ = false;
   // Shutdown suspends (joins, log flushes); a cancelled task cannot park any more, so then it
@@ -215,6 +227,29 @@ Status BrokerCore::run() {
   if (!cancelled) (void)done.join();
   if (fatal_) return *fatal_;
   return {};
+}
+
+bool BrokerCore::wait_until_unfenced() {
+  controller::BrokerLifecycle* lifecycle = kraft_->lifecycle();
+  TERN_ASSERT(lifecycle != nullptr, "a node with a broker listener has the broker role");
+  const int32_t self = config_.node_id;
+  auto ready = [&] {
+    const controller::MetadataImagePtr image = metadata_.current();
+    auto it = image->brokers.find(self);
+    return it != image->brokers.end() && !it->second.fenced &&
+           it->second.epoch == lifecycle->broker_epoch();
+  };
+  bool waited = false;
+  while (!stopping_ && !ready()) {
+    if (!waited) rt_.trace("broker.waiting_for_unfence", {{"node_id", self}});
+    waited = true;
+    // Woken by every published image; the deadline notices stop() (which does not publish).
+    Status st = metadata_.changed().wait_until(ready, rt_.now() + Duration::millis(100));
+    if (st.code() == Errc::cancelled) return false;
+  }
+  if (stopping_) return false;
+  if (waited) rt_.trace("broker.serving", {{"node_id", self}});
+  return true;
 }
 
 bool BrokerCore::accept_loop(tern::Listener& listener, bool controller_listener) {

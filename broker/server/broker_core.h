@@ -63,6 +63,9 @@ class BrokerCore : public std::enable_shared_from_this<BrokerCore> {
   Result<std::unique_ptr<tern::Listener>> listen(const Listener& l);
   // Accepts on `listener` until stop; connections of the CONTROLLER listener dispatch to
   // the quorum's APIs.
+  // KRaft: waits until this broker is registered and unfenced in the published image;
+  // false when the broker stops first.
+  bool wait_until_unfenced();
   bool accept_loop(tern::Listener& listener, bool controller_listener);
 
   Runtime& rt_;
