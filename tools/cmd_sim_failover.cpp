@@ -39,7 +39,7 @@ constexpr const char* kUsage =
     "Exit status: 0 all runs passed their invariants, 1 a run failed, 2 usage error.\n";
 
 int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "tern sim failover: %s\n%s", msg.c_str(), kUsage);
+  std::fprintf(stderr, "tern sim failover: %s (see tern sim failover --help)\n", msg.c_str());
   return 2;
 }
 

@@ -23,6 +23,8 @@ check "seed not a number" one_line_exit2 "$tern" sim run --suite smoke --seeds a
 check "unknown scenario" one_line_exit2 "$tern" sim replay --scenario nope --seed 1
 check "unknown flag" one_line_exit2 "$tern" sim run --suite smoke --frobnicate
 check "bad shard" one_line_exit2 "$tern" sim run --suite smoke --shard 3/2
+check "failover: unknown flag" one_line_exit2 "$tern" sim failover --frobnicate 1
+check "failover: bad seeds" one_line_exit2 "$tern" sim failover --seeds 5..2
 printf '0.5 crash node=b1 keep_unsynced=0\n' > bad.plan
 check "malformed plan" one_line_exit2 "$tern" sim replay --scenario produce-consume --seed 1 --plan bad.plan
 printf '1.0 crash node=zz keep_unsynced=0 tear=0 half_open=0\n' > unknown-node.plan
