@@ -48,6 +48,28 @@ constexpr Regression kRegressions[] = {
      "the cut, a flush had made the partial bytes durable, and after a power loss recovery "
      "ended the log at the torn batch, dropping later acknowledged segments; the undo is now "
      "fsynced (Segment::append)"},
+    {"quorum-3-combined", 3,
+     "a closing producer with a full in-flight window woke on `closing` and looped without "
+     "yielding (a wall-clock hang); it now waits for the window only"},
+    {"quorum-3-combined", 10,
+     "an fsync error failed the metadata log and Raft kept running on it: the node's image "
+     "froze and it answered stale Metadata forever; a failed Raft log now stops the node"},
+    {"quorum-3-combined", 49,
+     "a new leader's LeaderChange append hit a full disk and was never retried: a leader "
+     "that committed nothing for the rest of the run; leader_loop now retries it"},
+    {"quorum-3-combined", 79,
+     "a flipped bit in a read of meta.properties failed storage format and the runner "
+     "asserted; a node supervisor now retries like any failed start"},
+    {"quorum-3-combined", 136,
+     "a peer closed right after answering ApiVersions and the handshake asserted the "
+     "connection was intact; it is a lost connection"},
+    {"quorum-5-separate", 3,
+     "a forwarded DeleteTopics committed, its answer was lost, and the forwarding broker "
+     "sent it again: UNKNOWN_TOPIC_OR_PARTITION for a topic it had deleted; requests that "
+     "went out are no longer resent and an appended-not-committed write is indeterminate"},
+    {"quorum-5-separate", 46,
+     "a stopping broker's controller channel kept retrying a forwarded request for 30 s, "
+     "holding its shutdown and restart; a closed channel now ends forwarding"},
 };
 
 TEST(Regressions, EverySeedThatFoundABugPasses) {
