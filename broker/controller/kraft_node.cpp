@@ -93,9 +93,9 @@ void KRaftNode::fail(const Error& e) {
   if (on_fatal_) on_fatal_(e);
 }
 
-// A disk fault, not a bug (hence not an error event): the process restarts, as Kafka does on
-// a metadata log dir failure.
-void KRaftNode::handle_log_failure(const Error& e) {
+// A disk fault or a configuration error, not a bug (hence not an error event): the process
+// stops (and a supervisor restarts it), as Kafka does on a metadata log dir failure.
+void KRaftNode::handle_fatal(const Error& e) {
   if (failed_) return;
   failed_ = true;
   if (on_fatal_) on_fatal_(e);

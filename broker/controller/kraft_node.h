@@ -71,7 +71,7 @@ class KRaftNode final : public raft::RaftListener {
   void handle_commit(const raft::CommittedBatch& batch) override;
   void handle_load_snapshot(Offset end_offset, int32_t epoch, const Bytes& data) override;
   void handle_leader_change(const raft::LeaderAndEpoch& leader) override;
-  void handle_log_failure(const Error& error) override;
+  void handle_fatal(const Error& error) override;
   void fail(const Error& e);
 
   Runtime& rt_;

@@ -648,18 +648,51 @@ void RaftNode::flush_loop() {
 bool RaftNode::log_failed() {
   if (!log_->failed()) return false;
   if (log_failure_reported_) return true;
+  rt_.trace(Severity::warn, "raft.log_failed", {{"dir", log_->dir()}});
+  fail(Error(Errc::io_error, "metadata log " + log_->dir() + " failed"));
+  return true;
+}
+
+void RaftNode::fail(const Error& e) {
+  if (log_failure_reported_) return;
   log_failure_reported_ = true;
   // Every loop ends (they all watch stopping_) and the handlers answer nothing: a node whose
-  // log state is unknown must not lead, vote or count as a replica. The owner's shutdown
-  // still calls stop(), which joins the tasks.
+  // log state is unknown, or whose idea of the quorum is not the quorum's, must not lead,
+  // vote or count as a replica. The owner's shutdown still calls stop(), which joins the
+  // tasks.
   stopping_ = true;
-  if (role_ == Role::leader) resign("log failed");
+  if (role_ == Role::leader) resign("failed");
   ++generation_;
   changed_.notify_all();
-  const Error e(Errc::io_error, "metadata log " + log_->dir() + " failed");
-  rt_.trace(Severity::warn, "raft.log_failed", {{"dir", log_->dir()}});
-  listener_.handle_log_failure(e);
-  return true;
+  listener_.handle_fatal(e);
+}
+
+void RaftNode::check_leader_change(const Bytes& value) {
+  // tern's LeaderChange value: version (2 bytes), leader, voter count, voter ids (4 each).
+  auto get32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4; ++i) v = (v << 8) | value[at + i];
+    return static_cast<int32_t>(v);
+  };
+  if (value.size() < 10) return;
+  const int32_t leader = get32(2);
+  const auto count = static_cast<size_t>(get32(6));
+  if (value.size() != 10 + 4 * count) return;
+  std::vector<int32_t> theirs, mine;
+  for (size_t i = 0; i < count; ++i) theirs.push_back(get32(10 + 4 * i));
+  for (const Voter& v : config_.voters) mine.push_back(v.id);
+  std::sort(theirs.begin(), theirs.end());
+  std::sort(mine.begin(), mine.end());
+  if (theirs == mine) return;
+  // Static quorums only (no KIP-853 voter changes yet): different voter sets mean different
+  // majorities, the way to two leaders in one epoch. Stop, with the reason in one line.
+  auto ids = [](const std::vector<int32_t>& v) { return fmt::format("{}", fmt::join(v, ",")); };
+  const std::string why = fmt::format(
+      "controller.quorum.voters differs across nodes: leader {} wrote voters {}, this node "
+      "(node.id {}) has {}",
+      leader, ids(theirs), config_.node_id, ids(mine));
+  rt_.trace(Severity::warn, "raft.inconsistent_voters", {{"why", why}});
+  fail(Error(Errc::invalid_argument, why));
 }
 
 void RaftNode::update_progress(int32_t replica, Offset end_offset) {
@@ -773,6 +806,14 @@ void RaftNode::apply_loop() {
       auto recs = decode_records(h);
       TERN_ASSERT(recs.ok(), "committed batch undecodable at {}", h.base_offset);
       for (auto& r : recs.value()) b.records.push_back(r.value.value_or(Bytes{}));
+      if (b.control) {
+        for (size_t i = 0; i < recs.value().size(); ++i) {
+          const auto& key = recs.value()[i].key;
+          if (key && *key == encode_control_key(ControlRecordType::leader_change))
+            check_leader_change(b.records[i]);
+        }
+        if (log_failure_reported_) return;
+      }
       listener_.handle_commit(b);
       applied_ = h.next_offset();
     }

@@ -72,10 +72,11 @@ class RaftListener {
   // commit.
   virtual void handle_load_snapshot(Offset end_offset, int32_t epoch, const Bytes& data) = 0;
   virtual void handle_leader_change(const LeaderAndEpoch& leader) = 0;
-  // The log directory failed (an fsync or write error): the node stops taking part (it no
-  // longer fetches, votes with a log it cannot trust, or leads) and the owner must shut the
-  // process down, as Kafka does on a metadata log dir failure. Called once.
-  virtual void handle_log_failure(const Error& error) = 0;
+  // The node cannot go on, and has stopped taking part (no fetches, votes or leading): its
+  // log directory failed (an fsync or write error; Kafka shuts down on a metadata log dir
+  // failure), or its controller.quorum.voters differs from the quorum's (a LeaderChange
+  // record names other voters). The owner must shut the process down. Called once.
+  virtual void handle_fatal(const Error& error) = 0;
 };
 
 // What the leader knows of one replica (DescribeQuorum's ReplicaState).
@@ -178,6 +179,10 @@ class RaftNode {
   // After a log operation failed: if the log itself is failed, stop and tell the listener
   // (once). Returns whether it was.
   bool log_failed();
+  // Stops the node for good and tells the listener (once).
+  void fail(const Error& e);
+  // A committed LeaderChange control record: its voters must be ours.
+  void check_leader_change(const Bytes& value);
   // Leader side.
   void update_progress(int32_t replica, Offset end_offset);
   void maybe_advance_hw();

@@ -943,6 +943,38 @@ def run_duplicate(c, chk, dup_id, role):
     chk.check(st is not None and st['LeaderId'] in c.nodes, 'after the %s: a leader' % what, st)
 
 
+def check_inconsistent_voters(c, chk):
+    """A follower restarted with a controller.quorum.voters naming a fourth voter: it must
+    stop with one line saying so (different voter sets mean different majorities), and the
+    cluster keeps its leader. Then it comes back with its real config."""
+    st = c.status(1) or c.status(2)
+    if not chk.check(st is not None, 'inconsistent voters: a leader to start from', st):
+        return
+    victim = next(i for i in c.nodes if i != st['LeaderId'])
+    n = c.nodes[victim]
+    n.proc.kill()
+    n.proc.wait(5)
+    _, extra = free_ports(2)
+    cfg = os.path.join(c.root, 'inconsistent.properties')
+    c.write(cfg, c.properties(victim, n.port, n.ctrl_port, n.dir).replace(
+        'controller.quorum.voters=%s' % c.voters,
+        'controller.quorum.voters=%s,4@127.0.0.1:%d' % (c.voters, extra)))
+    r = c.cmd('broker', cfg, timeout=30)
+    # It started serving (its own view was consistent) before it read the leader's record.
+    lines = [ln for ln in error_lines(r.out + r.err) if 'serving PLAINTEXT' not in ln]
+    chk.check(r.rc not in (0, None), 'node %d with a fourth voter in its config: non-zero exit'
+              % victim, r)
+    chk.check(len(lines) == 1 and 'controller.quorum.voters differs' in lines[0],
+              'inconsistent controller.quorum.voters: one clear error line', lines)
+    if lines:
+        print('info %s' % lines[0])
+    st2, _ = c.wait_leader(st['LeaderId'], timeout=10)
+    chk.check(st2 is not None and st2['LeaderId'] == st['LeaderId'],
+              'inconsistent voters: the leader stays', st2)
+    c.start(victim)
+    chk.check(c.wait_serving(victim), 'node %d back with its real config' % victim)
+
+
 def check_refusals(c, chk):
     # A controller-only node whose node.id is not a voter.
     port, ctrl = free_ports(2)
@@ -1037,6 +1069,8 @@ def main():
         check_duplicate_node_id(c, chk)
         section('refusals')
         check_refusals(c, chk)
+        section('inconsistent voters')
+        check_inconsistent_voters(c, chk)
         section('stop')
         check_stop(c, chk)
         section('end')

@@ -40,7 +40,7 @@ class HashListener final : public RaftListener {
     inv_.on_applied(id_, incarnation_, applied_, hash_);
   }
   void handle_leader_change(const LeaderAndEpoch&) override {}
-  void handle_log_failure(const Error&) override {}
+  void handle_fatal(const Error&) override {}
   Bytes snapshot_data() const {
     Bytes out(16);
     store_be64(out.data(), hash_);

@@ -45,7 +45,7 @@ class NullListener final : public RaftListener {
   void handle_commit(const CommittedBatch&) override {}
   void handle_load_snapshot(Offset, int32_t, const Bytes&) override {}
   void handle_leader_change(const LeaderAndEpoch&) override {}
-  void handle_log_failure(const Error&) override {}
+  void handle_fatal(const Error&) override {}
 };
 
 RaftConfig config() {
