@@ -55,8 +55,9 @@ ControllerChannel::ControllerChannel(Runtime& rt, std::map<int32_t, Address> vot
 ControllerChannel::~ControllerChannel() { close(); }
 
 void ControllerChannel::close() {
+  closed_ = true;
+  // Closed but kept: a call suspended in one of them returns through it.
   for (auto& [id, c] : connections_) c->close();
-  connections_.clear();
 }
 
 int32_t ControllerChannel::target() {
@@ -86,7 +87,10 @@ client::ClientResult<typename client::ResponseOf<Req>::type> ControllerChannel::
     const Req& req, int16_t version, Deadline deadline, Local&& local) {
   using Resp = typename client::ResponseOf<Req>::type;
   std::string last_problem = "no controller answered";
-  while (rt_.now() < deadline) {
+  // A closed channel (its node is stopping) forwards nothing more: the node's raft no longer
+  // learns who leads, so it would ask a stale leader every 50 ms until the caller's deadline
+  // (quorum-3-combined seed 58: a forwarded AlterConfigs held a broker's shutdown for 30 s).
+  while (!closed_ && rt_.now() < deadline) {
     if (local_ != nullptr && local_->active()) {
       Resp r = local(req);
       if (!not_controller(r)) return r;
@@ -113,6 +117,7 @@ client::ClientResult<typename client::ResponseOf<Req>::type> ControllerChannel::
     }
     if (!rt_.sleep_until(std::min(deadline, rt_.now() + kRetryBackoff)).ok()) break;
   }
+  if (closed_) return client::ClientError::runtime(Errc::closed, "the node is stopping");
   return client::ClientError::runtime(Errc::timed_out, last_problem);
 }
 

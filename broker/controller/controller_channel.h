@@ -53,6 +53,9 @@ class ControllerChannel {
     describe_quorum_local_ = std::move(local);
   }
 
+  // Ends every call: those in flight fail, later ones fail at once. A stopping node closes
+  // its channel so that forwarded admin requests do not keep retrying (and keep the client
+  // connections that carry them open) until their own deadline.
   void close();
 
  private:
@@ -72,6 +75,7 @@ class ControllerChannel {
   Duration request_timeout_;
   std::map<int32_t, std::unique_ptr<client::Connection>> connections_;
   size_t next_voter_ = 0;
+  bool closed_ = false;
   std::function<protocol::DescribeQuorumResponse(const protocol::DescribeQuorumRequest&)>
       describe_quorum_local_;
 };
