@@ -131,8 +131,13 @@ ClientResult<std::shared_ptr<Connection>> Cluster::any_connection(Deadline deadl
   std::optional<ClientError> last;
   while (true) {
     std::vector<int32_t> keys;
-    for (auto it = slots_.rbegin(); it != slots_.rend() && it->first < 0; ++it) {
-      keys.push_back(it->first);  // -1, -2, ...: bootstrap order
+    // -1, -2, ...: bootstrap order. Walked from the highest negative key: the map also holds
+    // the brokers' slots (ids >= 0) above them, and starting at rbegin() stopped at the first
+    // broker, so once any broker was known the bootstrap addresses were never tried again
+    // (quorum-3-combined seed 88: with no broker known either, the clients went silent).
+    for (auto it = std::make_reverse_iterator(slots_.lower_bound(0));
+         it != slots_.rend(); ++it) {
+      keys.push_back(it->first);
     }
     for (const auto& b : meta_.brokers) {
       if (!slots_.count(b.node_id)) slots_[b.node_id].address = b.address;
