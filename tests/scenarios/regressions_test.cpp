@@ -82,6 +82,12 @@ constexpr Regression kRegressions[] = {
      "the topic was created twice, so every node failed applying the log; writes now wait "
      "for the image to reach the epoch's last appended offset"},
     {"quorum-3-combined", 165, "as quorum-3-combined seed 64: topic churn-2 created twice"},
+    {"quorum-3-combined", 487,
+     "the raft checker required a leader of epoch 6, elected with a delayed vote, to hold a "
+     "batch committed in epoch 7; Raft's leader completeness covers later epochs only"},
+    {"quorum-3-combined", 568,
+     "Connection::handshake asserted the connection unbroken after its ApiVersions answer; "
+     "the stream can end before the task resumes: now a failed connect"},
 };
 
 TEST(Regressions, EverySeedThatFoundABugPasses) {
