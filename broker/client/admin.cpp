@@ -186,7 +186,8 @@ ClientResult<std::vector<ConfigEntry>> Admin::describe_configs(int8_t resource_t
 }
 
 ClientStatus Admin::alter_topic_configs(
-    const std::string& name, const std::map<std::string, std::optional<std::string>>& set) {
+    const std::string& name, const std::map<std::string, std::optional<std::string>>& set,
+    std::optional<std::map<std::string, std::string>>* written) {
   // Read-modify-write (AlterConfigs replaces the whole override set): the read may come from
   // a broker whose metadata lags the controller's, as with Kafka's non-incremental API.
   auto current = describe_configs(kResourceTopic, name);
@@ -211,6 +212,10 @@ ClientStatus Admin::alter_topic_configs(
     res.configs.push_back(std::move(c));
   }
   req.resources.push_back(std::move(res));
+  if (written != nullptr) {
+    written->emplace();
+    for (const auto& [k, v] : merged) (*written)->emplace(k, *v);
+  }
   auto resp = conn.value()->call(req);
   if (!resp.ok()) return resp.error();
   for (const auto& r : resp->responses) {

@@ -64,8 +64,12 @@ class Admin {
                                                           const std::string& name);
   // Sets topic configs, keeping the topic's other overrides: AlterConfigs replaces the whole
   // set, so we read the current overrides first and merge (a nullopt value removes one).
+  // `written`, if given, receives the whole override set just before it is sent: the read
+  // may have come from a broker whose image lags, so it is what the write may have done.
   ClientStatus alter_topic_configs(const std::string& name,
-                                   const std::map<std::string, std::optional<std::string>>& set);
+                                   const std::map<std::string, std::optional<std::string>>& set,
+                                   std::optional<std::map<std::string, std::string>>* written =
+                                       nullptr);
   // The metadata quorum's state (DescribeQuorum, kafka-metadata-quorum.sh): any broker
   // forwards it to the quorum's leader.
   ClientResult<protocol::DescribeQuorumResponse> describe_quorum();

@@ -122,17 +122,25 @@ ClientResult<std::shared_ptr<Connection>> Cluster::connection(int32_t node_id,
 
 ClientResult<std::shared_ptr<Connection>> Cluster::any_connection(Deadline deadline) {
   // Prefer a connection that is already open: brokers first (ascending id), then bootstrap.
+  auto usable = [&](const Slot& slot) {
+    return slot.conn && !slot.conn->broken() && slot.conn.get() != no_brokers_from_;
+  };
   for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
-    if (it->first >= 0 && it->second.conn && !it->second.conn->broken()) return it->second.conn;
+    if (it->first >= 0 && usable(it->second)) return it->second.conn;
   }
   for (auto& [key, slot] : slots_) {
-    if (slot.conn && !slot.conn->broken()) return slot.conn;
+    if (usable(slot)) return slot.conn;
   }
   std::optional<ClientError> last;
   while (true) {
     std::vector<int32_t> keys;
-    for (auto it = slots_.rbegin(); it != slots_.rend() && it->first < 0; ++it) {
-      keys.push_back(it->first);  // -1, -2, ...: bootstrap order
+    // -1, -2, ...: bootstrap order. Walked from the highest negative key: the map also holds
+    // the brokers' slots (ids >= 0) above them, and starting at rbegin() stopped at the first
+    // broker, so once any broker was known the bootstrap addresses were never tried again
+    // (quorum-3-combined seed 88: with no broker known either, the clients went silent).
+    for (auto it = std::make_reverse_iterator(slots_.lower_bound(0));
+         it != slots_.rend(); ++it) {
+      keys.push_back(it->first);
     }
     for (const auto& b : meta_.brokers) {
       if (!slots_.count(b.node_id)) slots_[b.node_id].address = b.address;
@@ -215,6 +223,17 @@ ClientResult<ClusterMetadata> Cluster::refresh(
   req.allow_auto_topic_creation = allow_auto_create;
   auto resp = conn.value()->call(req, version.value());
   if (!resp.ok()) return resp.error();
+  // A broker that knows no live broker (it restarted and has not caught up, or sees every
+  // broker fenced) answers with an empty list. Kafka's clients ignore such an answer (a
+  // failed update, NetworkClient's DefaultMetadataUpdater): taking it would forget every
+  // broker, and partitions' leaders with them.
+  if (resp.value().brokers.empty()) {
+    no_brokers_from_ = conn.value().get();
+    return ClientError::runtime(Errc::timed_out,
+                                "metadata without brokers from " +
+                                    conn.value()->address().to_string());
+  }
+  no_brokers_from_ = nullptr;
   apply(resp.value(), !topics.has_value());
   return meta_;
 }
@@ -284,7 +303,12 @@ ClientResult<int32_t> Cluster::leader(const std::string& topic_name, int32_t par
                                 fmt::format("{}-{}", topic_name, partition));
     }
     const int32_t leader = t.partitions[static_cast<size_t>(partition)].leader;
-    if (leader >= 0) return leader;
+    // A leader the broker list does not name is an unknown leader (Kafka's clients build
+    // the partition without one): look again rather than fail with BROKER_NOT_AVAILABLE,
+    // which is not retriable. The list and the topic may come from different answers.
+    const bool listed = std::any_of(meta_.brokers.begin(), meta_.brokers.end(),
+                                    [&](const BrokerInfo& b) { return b.node_id == leader; });
+    if (leader >= 0 && listed) return leader;
     invalidate(topic_name);
   }
   return ClientError::kafka(to_wire(ErrorCode::leader_not_available),

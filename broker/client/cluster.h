@@ -107,6 +107,9 @@ class Cluster {
   ClusterMetadata meta_;
   // Keys: broker node ids >= 0, bootstrap entries -1, -2, ... (like the Java client).
   std::map<int32_t, Slot> slots_;
+  // The connection whose broker last answered Metadata without brokers: not preferred for
+  // the next refresh (Kafka's least-loaded node moves on too), until a refresh succeeds.
+  const Connection* no_brokers_from_ = nullptr;
   Condition changed_;
 };
 

@@ -153,9 +153,13 @@ ClientStatus Connection::handshake() {
   versions_.clear();
   for (const auto& k : resp->api_keys) versions_[k.api_key] = VersionRange{k.min_version,
                                                                            k.max_version};
-  // The peer may have closed right after answering (its reader saw the FIN before we ran
-  // again): a lost connection, not a broken promise (quorum-3-combined seed 136).
-  if (broken()) return ClientError::runtime(Errc::closed, state_->broken_reason);
+  // The answer came, and the connection may have broken right after it (the broker closed
+  // it, crashed, or the network reset it before this task ran again): a failed connect, not
+  // a bug (quorum-3-combined seeds 136 and 568 asserted here).
+  if (broken()) {
+    return ClientError::runtime(Errc::reset, fmt::format("connect {}: {}", address_.to_string(),
+                                                         state_->broken_reason));
+  }
   return {};
 }
 

@@ -76,6 +76,7 @@ void QuorumController::on_leader_change(std::optional<int32_t> leader, int32_t e
     return;
   }
   active_epoch_ = epoch;
+  last_write_offset_ = -1;  // offsets of a past epoch may have been truncated and reused
   last_heartbeat_.clear();
   rt_.trace("controller.active", {{"epoch", epoch}});
   liveness_ = rt_.spawn("controller-liveness", [this, epoch] { liveness_loop(epoch); });
@@ -126,6 +127,25 @@ QuorumController::WriteResult QuorumController::locked_write(Fn&& fn) {
   MutexLock lock(write_mutex_);
   if (!lock.owns()) return WriteResult::not_controller;
   if (!active_epoch_ || !caught_up_locked()) return WriteResult::not_controller;
+  // An earlier write of this epoch may be appended and not applied yet: its writer stopped
+  // waiting (cancelled with its connection, or timed out) and let the lock go. Records
+  // decided on an image without it may contradict it, and a committed contradiction stops
+  // every node that applies it (quorum-3-combined seed 64: two forwarded CreateTopics of
+  // one name, the first cancelled mid-wait, wrote TopicRecord churn-0 twice). Kafka's
+  // controller decides against its uncommitted state; we wait for the image to reach it.
+  if (cache_.current()->offset < last_write_offset_) {
+    const int32_t epoch = *active_epoch_;
+    (void)cache_.changed().wait_until(
+        [&] {
+          return cache_.current()->offset >= last_write_offset_ || active_epoch_ != epoch ||
+                 stopped_;
+        },
+        rt_.now() + settings_.write_timeout);
+    if (active_epoch_ != epoch || stopped_) return WriteResult::not_controller;
+    // Nothing of ours was appended: "not done" is the true answer, and the caller's retry
+    // meets the same wait.
+    if (cache_.current()->offset < last_write_offset_) return WriteResult::not_controller;
+  }
   std::vector<MetadataRecord> recs = fn(*cache_.current());
   return write(recs);
 }

@@ -62,6 +62,10 @@ class RaftInvariants {
   std::map<int32_t, PerNode> nodes_;
   std::map<int32_t, int32_t> leader_of_epoch_;
   std::map<Offset, EntryInfo> committed_;  // by base offset
+  // By base offset: the lowest epoch a node was in when it saw the batch committed, which is
+  // at or above the epoch whose leader committed it (Raft's leader completeness covers only
+  // leaders of later epochs).
+  std::map<Offset, int32_t> commit_epoch_;
   std::map<Offset, uint64_t> applied_hash_;  // applied offset -> state hash
   std::vector<std::string> failures_;
 };

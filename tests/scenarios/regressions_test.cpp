@@ -70,6 +70,46 @@ constexpr Regression kRegressions[] = {
     {"quorum-5-separate", 46,
      "a stopping broker's controller channel kept retrying a forwarded request for 30 s, "
      "holding its shutdown and restart; a closed channel now ends forwarding"},
+    {"quorum-3-combined", 58,
+     "a stopping broker's ControllerChannel kept forwarding an AlterConfigs to a stale leader "
+     "(NOT_CONTROLLER every 50 ms) until its 30 s deadline, holding the admin connection and "
+     "the shutdown open: sends after the heal were refused; close() now ends forwarding"},
+    {"quorum-3-combined", 88,
+     "Cluster::any_connection walked the bootstrap slots from rbegin(), a broker's slot once "
+     "one was known, so bootstrap addresses were never retried; with an empty broker list "
+     "the clients went silent for the rest of the run"},
+    {"quorum-3-combined", 106, "as seed 88: a consumer stuck without a broker address"},
+    {"quorum-3-combined", 118, "as seed 88: a consumer stuck without a broker address"},
+    {"quorum-3-combined", 142, "as seed 88: a consumer stuck without a broker address"},
+    {"quorum-3-combined", 71, "as seed 88: the final read's client without a broker address"},
+    {"quorum-3-combined", 22, "as seed 88: a vacuous run, clients silent from early on"},
+    {"quorum-5-separate", 52, "as quorum-3-combined seed 88"},
+    {"quorum-5-separate", 148, "as quorum-3-combined seed 88: the final read found nothing"},
+    {"quorum-5-separate", 88, "as quorum-3-combined seed 88: a vacuous run"},
+    {"quorum-5-separate", 19,
+     "a Metadata answer with an auto-creation listed the brokers of the image before it (none) "
+     "beside the new partitions' leaders; the producer cached leader 2 and later failed with "
+     "BROKER_NOT_AVAILABLE; brokers now come from the final image, an empty list is ignored "
+     "by the client (Kafka: a failed update) and an unlisted leader is an unknown one"},
+    {"quorum-5-separate", 106,
+     "a Metadata answer without brokers made the client forget every broker; the final read "
+     "found no topic; now ignored as Kafka's clients do"},
+    {"quorum-3-combined", 96,
+     "admin_churn believed only the key an alter set, but AlterConfigs writes the whole "
+     "override set read (DescribeConfigs) from a broker that may lag: a legal revert of "
+     "retention.ms; the checker now takes the set the client wrote"},
+    {"quorum-3-combined", 64,
+     "a controller write cancelled mid-wait released the write lock while its TopicRecord was "
+     "appended, not applied; a second CreateTopics of the name passed the 'exists' check and "
+     "the topic was created twice, so every node failed applying the log; writes now wait "
+     "for the image to reach the epoch's last appended offset"},
+    {"quorum-3-combined", 165, "as quorum-3-combined seed 64: topic churn-2 created twice"},
+    {"quorum-3-combined", 487,
+     "the raft checker required a leader of epoch 6, elected with a delayed vote, to hold a "
+     "batch committed in epoch 7; Raft's leader completeness covers later epochs only"},
+    {"quorum-3-combined", 568,
+     "Connection::handshake asserted the connection unbroken after its ApiVersions answer; "
+     "the stream can end before the task resumes: now a failed connect"},
 };
 
 TEST(Regressions, EverySeedThatFoundABugPasses) {
