@@ -161,17 +161,40 @@ void RaftLog::index_batches(ByteView batches) {
 }
 
 Status RaftLog::rebuild_index() {
-  entries_.clear();
-  epoch_starts_.clear();
+  // The index is what later reads are checked against (read()), so it must not come from a
+  // read with a flipped bit: the log is read twice and both copies must agree (a bit flip on
+  // a read is rare and independent; the same flip twice is not a read error but the data).
+  for (int attempt = 0;; ++attempt) {
+    Bytes first, second;
+    TERN_TRY(read_all(first));
+    TERN_TRY(read_all(second));
+    if (first == second) {
+      entries_.clear();
+      epoch_starts_.clear();
+      if (!first.empty()) index_batches(first);
+      return {};
+    }
+    if (attempt == 4) {
+      return Error(Errc::corrupt, "metadata log " + dir_ + " reads differently every time");
+    }
+  }
+}
+
+Status RaftLog::read_all(Bytes& out) {
   Offset at = log_->log_start_offset();
   while (at < end_offset()) {
     auto bytes = log_->read(at, 1 << 20);
     if (!bytes.ok()) return bytes.error();
     TERN_ASSERT(!bytes->empty());
-    const size_t before = entries_.size();
-    index_batches(bytes.value());
-    TERN_ASSERT(entries_.size() > before);
-    at = entries_.back().last.next();
+    BatchSplit split =
+        split_batches(bytes.value(), SplitOptions{.parse = {}, .crc = CrcCheck::skip});
+    if (split.error || split.batches.empty()) {
+      return Error(Errc::corrupt, fmt::format("metadata log {} unreadable at {}", dir_, at));
+    }
+    const Offset next = split.batches.back().next_offset();
+    if (next <= at) return Error(Errc::corrupt, fmt::format("metadata log {} at {}", dir_, at));
+    out.insert(out.end(), bytes->begin(), bytes->end());
+    at = next;
   }
   return {};
 }
@@ -290,7 +313,24 @@ Status RaftLog::truncate_to(Offset offset) {
 
 Result<Bytes> RaftLog::read(Offset offset, uint64_t max_bytes) {
   TERN_ASSERT(offset >= start_);
-  return log_->read(offset, max_bytes);
+  auto bytes = log_->read(offset, max_bytes);
+  if (!bytes.ok()) return bytes;
+  // Each batch must be the one indexed at append: the CRC a batch carries leaves out its
+  // base offset and leader epoch, and a bit flipped there on a read (a disk fault) would
+  // hand a follower or the applier a wrong epoch (quorum-3-combined seed 592: a follower
+  // told to truncate below its high watermark). A mismatch is a failed read; callers retry.
+  BatchSplit split = split_batches(bytes.value(), SplitOptions{.parse = {}, .crc = CrcCheck::skip});
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), offset,
+                             [](const EntryInfo& e, Offset o) { return e.last < o; });
+  for (const BatchHeader& h : split.batches) {
+    if (it == entries_.end() || it->base != h.base_offset ||
+        it->epoch != h.partition_leader_epoch.value() || it->hash != crc32c(h.bytes)) {
+      return Error(Errc::corrupt, fmt::format("metadata log batch at {} differs from what was "
+                                              "appended (read error)", h.base_offset));
+    }
+    ++it;
+  }
+  return bytes;
 }
 
 Result<Bytes> RaftLog::snapshot_data() const {

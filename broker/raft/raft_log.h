@@ -117,6 +117,8 @@ class RaftLog {
   Status load_snapshot();
   std::optional<int32_t> log_epoch_of(Offset offset) const;  // from the batch index only
   Status rebuild_index();
+  // Every batch from the log start to the end, appended to out.
+  Status read_all(Bytes& out);
   Status write_snapshot_file(SnapshotId id, const Bytes& file);
   Status remove_older_snapshots();
   // Moves the log start to the snapshot's end: drops index entries and whole segments below.
