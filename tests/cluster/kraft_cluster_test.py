@@ -42,6 +42,10 @@ import threading
 import time
 import traceback
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                                'clients'))
+import broker_fixture  # noqa: E402  (tests/clients: the Checker the client tests use)
+
 ELECTION_TIMEOUT_MS = 1000  # controller.quorum.election.timeout.ms
 FETCH_TIMEOUT_MS = 2000     # controller.quorum.fetch.timeout.ms
 # A follower notices a dead leader after fetch.timeout.ms, then (pre-)votes within about one
@@ -503,27 +507,18 @@ def _recv_exact(s, n):
 
 # --- the test ------------------------------------------------------------------------------
 
-class Checker:
+class Checker(broker_fixture.Checker):
+    """tests/clients' Checker (ok/FAIL lines, the summary) plus notes and known bugs."""
+
     def __init__(self, name):
-        self.name = name
-        self.passed = 0
-        self.failed = 0
+        super().__init__(name)
         self.known = 0
         self.notes = []
         self.strict = bool(os.environ.get('TERN_STRICT'))
 
     def check(self, cond, what, detail=''):
-        if cond:
-            self.passed += 1
-            print('ok   %s' % what)
-        else:
-            self.failed += 1
-            print('FAIL %s%s' % (what, (': ' + str(detail)[:600]) if detail != '' else ''))
-        sys.stdout.flush()
-        return bool(cond)
-
-    def equal(self, got, want, what):
-        return self.check(got == want, what, 'got %r, want %r' % (got, want))
+        # Long details (a node's log, a client's error) are cut to one readable line.
+        return super().check(cond, what, str(detail)[:600] if detail != '' else '')
 
     def known_bug(self, cond, what, detail=''):
         """A check tern fails today for a reason recorded in README.md (known bugs): printed
@@ -540,18 +535,10 @@ class Checker:
         print('note %s' % text)
         sys.stdout.flush()
 
-    def error(self, what, exc):
-        self.failed += 1
-        print('FAIL %s: %s: %s' % (what, type(exc).__name__, exc))
-        traceback.print_exc(limit=6, file=sys.stdout)
-        sys.stdout.flush()
-
     def finish(self):
-        line = '%d passed, %d failed' % (self.passed, self.failed)
         if self.known:
-            line += ', %d known bugs (tests/cluster/README.md)' % self.known
-        print('%s: %s' % (self.name, line))
-        return 0 if self.failed == 0 and self.passed > 0 else 1
+            print('note %d known bugs (tests/cluster/README.md)' % self.known)
+        return super().finish()
 
 
 def section(name):
