@@ -242,6 +242,7 @@ class RaftNode {
   bool running_ = false;
   bool stopping_ = false;
   bool log_failure_reported_ = false;  // the log failed: answer nothing, do nothing
+  Duration fetch_jitter_;  // follower: added to fetch_timeout, drawn per leader
   std::vector<TaskHandle> tasks_;
 };
 
