@@ -26,7 +26,6 @@ run. TERN_KEEP_DATA=1 keeps the temp dir; it is also kept (and node log tails pr
 failure. `Cluster` is reused by tools/perf/kraft_failover_real.py.
 """
 import atexit
-import ctypes
 import importlib.util
 import os
 import random
@@ -83,12 +82,8 @@ def _kill_all_children():
 atexit.register(_kill_all_children)
 
 
-def _die_with_parent():
-    # PR_SET_PDEATHSIG = 1: a node must not outlive a test killed outright.
-    try:
-        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)
-    except OSError:
-        pass
+# PR_SET_PDEATHSIG: a node must not outlive a test killed outright (tests/clients' helper).
+_die_with_parent = broker_fixture._die_with_parent
 
 
 class Abort(BaseException):
