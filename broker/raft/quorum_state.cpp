@@ -7,6 +7,7 @@
 
 #include "broker/base/bytes.h"
 #include "broker/base/crc32c.h"
+#include "sim/runtime/durable_file.h"
 
 namespace tern::raft {
 
@@ -80,17 +81,8 @@ Result<ElectionState> QuorumStateStore::read() {
 }
 
 Status QuorumStateStore::write(const ElectionState& st) {
-  const std::string tmp = dir_ + "/" + kTempFile;
   const std::string text = encode(st);
-  auto file = disk_.open(tmp, OpenMode::create);
-  if (!file.ok()) return file.error();
-  TERN_TRY(file.value()->truncate(0));
-  TERN_TRY(file.value()->append(as_bytes(text)));
-  TERN_TRY(file.value()->fsync());
-  file.value().reset();
-  TERN_TRY(disk_.rename(tmp, dir_ + "/" + kFile));
-  TERN_TRY(disk_.fsync_dir(dir_));
-  return {};
+  return replace_file_durably(disk_, dir_, kFile, kTempFile, as_bytes(text));
 }
 
 }  // namespace tern::raft

@@ -7,6 +7,7 @@
 #include "broker/base/crc32c.h"
 #include "broker/protocol/records/record_batch.h"
 #include "broker/protocol/records/record_batch_builder.h"
+#include "sim/runtime/durable_file.h"
 
 namespace tern::raft {
 
@@ -342,15 +343,7 @@ Result<Bytes> RaftLog::snapshot_data() const {
 
 Status RaftLog::write_snapshot_file(SnapshotId id, const Bytes& file) {
   const std::string name = snapshot_file_name(id);
-  const std::string part = dir_ + "/" + name + std::string(kPartSuffix);
-  auto f = rt_.disk().open(part, OpenMode::create);
-  if (!f.ok()) return f.error();
-  TERN_TRY(f.value()->truncate(0));
-  TERN_TRY(f.value()->append(file));
-  TERN_TRY(f.value()->fsync());
-  f.value().reset();
-  TERN_TRY(rt_.disk().rename(part, dir_ + "/" + name));
-  TERN_TRY(rt_.disk().fsync_dir(dir_));
+  TERN_TRY(replace_file_durably(rt_.disk(), dir_, name, name + std::string(kPartSuffix), file));
   snapshot_ = id;
   snapshot_file_ = file;
   return {};

@@ -8,6 +8,7 @@
 
 #include "broker/base/bytes.h"
 #include "broker/server/metadata_store.h"
+#include "sim/runtime/durable_file.h"
 
 namespace tern::server {
 namespace {
@@ -320,16 +321,8 @@ Status write_meta_properties(Disk& disk, const std::string& dir, const MetaPrope
   const std::string text = encode_meta_properties(meta);
   TERN_ASSERT(decode_meta_properties(text).ok());
   TERN_TRY(make_dir_durable(disk, dir));
-  const std::string tmp = join_path(dir, kTempFile);
-  auto file = disk.open(tmp, OpenMode::create);
-  if (!file.ok()) return file.error();
-  TERN_TRY(file.value()->truncate(0));
-  TERN_TRY(file.value()->append(as_bytes(text)));
-  TERN_TRY(file.value()->fsync());
-  file.value().reset();
-  TERN_TRY(disk.rename(tmp, join_path(dir, kMetaPropertiesFile)));
-  TERN_TRY(disk.fsync_dir(dir));
-  return {};
+  return replace_file_durably(disk, dir, std::string(kMetaPropertiesFile),
+                              std::string(kTempFile), as_bytes(text));
 }
 
 // ---- a node's storage ----------------------------------------------------------------

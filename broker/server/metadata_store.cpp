@@ -7,6 +7,7 @@
 
 #include "broker/base/bytes.h"
 #include "broker/base/crc32c.h"
+#include "sim/runtime/durable_file.h"
 
 namespace tern::server {
 namespace {
@@ -187,17 +188,9 @@ Result<ClusterMetadata> load_metadata(Disk& disk, const std::string& dir) {
 
 Status save_metadata(Disk& disk, const std::string& dir, const ClusterMetadata& m) {
   const std::string text = encode_metadata(m);
-  const std::string tmp = join(dir, kTempFile);
   TERN_TRY(disk.make_dirs(dir));
-  auto file = disk.open(tmp, OpenMode::create);
-  if (!file.ok()) return file.error();
-  TERN_TRY(file.value()->truncate(0));
-  TERN_TRY(file.value()->append(as_bytes(text)));
-  TERN_TRY(file.value()->fsync());
-  file.value().reset();
-  TERN_TRY(disk.rename(tmp, join(dir, kMetadataFile)));
-  TERN_TRY(disk.fsync_dir(dir));
-  return {};
+  return replace_file_durably(disk, dir, std::string(kMetadataFile), std::string(kTempFile),
+                              as_bytes(text));
 }
 
 }  // namespace tern::server
