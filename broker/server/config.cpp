@@ -8,9 +8,8 @@
 #include <fmt/ranges.h>
 
 namespace tern::server {
-namespace {
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_blanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
                         s.front() == '\f'))
     s.remove_prefix(1);
@@ -19,6 +18,8 @@ std::string_view trim(std::string_view s) {
     s.remove_suffix(1);
   return s;
 }
+
+namespace {
 
 Error bad_value(std::string_view key, std::string_view value, std::string_view expected) {
   return Error(Errc::invalid_argument,
@@ -56,7 +57,7 @@ std::vector<std::string> split_list(std::string_view text) {
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
     if (comma == std::string_view::npos) comma = text.size();
-    std::string_view item = trim(text.substr(start, comma - start));
+    std::string_view item = trim_blanks(text.substr(start, comma - start));
     if (!item.empty()) out.emplace_back(item);
     start = comma + 1;
   }
@@ -216,8 +217,8 @@ Setter protocol_map_setter() {
       if (colon == std::string::npos) {
         return bad_value(key, v, "NAME:PROTOCOL pairs like CONTROLLER:PLAINTEXT");
       }
-      std::string name(trim(std::string_view(item).substr(0, colon)));
-      std::string protocol(trim(std::string_view(item).substr(colon + 1)));
+      std::string name(trim_blanks(std::string_view(item).substr(0, colon)));
+      std::string protocol(trim_blanks(std::string_view(item).substr(colon + 1)));
       if (!valid_listener_name(name)) {
         return bad_value(key, v, "NAME:PROTOCOL pairs like CONTROLLER:PLAINTEXT");
       }
@@ -581,8 +582,8 @@ std::vector<std::string> BrokerConfig::storage_dirs() const {
 LogConfig BrokerConfig::log_config() const { return topic_log_config(*this, {}); }
 
 Status apply_setting(BrokerConfig& config, std::string_view key, std::string_view value) {
-  key = trim(key);
-  value = trim(value);
+  key = trim_blanks(key);
+  value = trim_blanks(value);
   const auto& table = setters();
   auto it = table.find(key);
   if (it != table.end()) {
@@ -612,7 +613,7 @@ Status parse_properties(BrokerConfig& config, std::string_view text) {
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
     if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = trim(text.substr(start, nl - start));
+    std::string_view line = trim_blanks(text.substr(start, nl - start));
     start = nl + 1;
     ++line_no;
     if (line.empty() || line.front() == '#' || line.front() == '!') continue;

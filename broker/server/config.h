@@ -36,6 +36,9 @@ struct Listener {
 };
 
 // Parses "PLAINTEXT://127.0.0.1:9092,CONTROLLER://:9093".
+// A properties file's blanks (space, tab, CR, form feed) cut from both ends of a key/value.
+std::string_view trim_blanks(std::string_view s);
+
 Result<std::vector<Listener>> parse_listeners(std::string_view text);
 
 // One member of the static controller quorum: controller.quorum.voters' `id@host:port`.

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "broker/base/bytes.h"
+#include "broker/server/config.h"
 #include "broker/server/metadata_store.h"
 #include "sim/runtime/durable_file.h"
 
@@ -21,16 +22,6 @@ constexpr std::string_view kFormatHint =
 
 std::string join_path(const std::string& dir, std::string_view name) {
   return dir + "/" + std::string(name);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                        s.front() == '\f'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\f'))
-    s.remove_suffix(1);
-  return s;
 }
 
 int base64url_value(char c) {
@@ -255,7 +246,7 @@ Result<MetaProperties> decode_meta_properties(std::string_view text) {
   while (start < text.size()) {
     size_t nl = text.find('\n', start);
     if (nl == std::string_view::npos) nl = text.size();
-    const std::string_view line = trim(text.substr(start, nl - start));
+    const std::string_view line = trim_blanks(text.substr(start, nl - start));
     start = nl + 1;
     ++line_no;
     if (line.empty() || line.front() == '#' || line.front() == '!') continue;
@@ -263,7 +254,8 @@ Result<MetaProperties> decode_meta_properties(std::string_view text) {
     if (sep == std::string_view::npos) {
       return corrupt(fmt::format("line {} is not key=value", line_no));
     }
-    props[std::string(trim(line.substr(0, sep)))] = std::string(trim(line.substr(sep + 1)));
+    props[std::string(trim_blanks(line.substr(0, sep)))] =
+        std::string(trim_blanks(line.substr(sep + 1)));
   }
   auto get = [&](std::string_view key) -> std::optional<std::string> {
     auto it = props.find(key);
